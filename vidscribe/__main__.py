@@ -1,0 +1,3 @@
+from vidscribe.cli import main
+
+main()

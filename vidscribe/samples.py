@@ -1,0 +1,169 @@
+"""Generated sample clips with known ground truth: speech from espeak-ng, burned-in Chinese
+subtitles drawn by ffmpeg with a CJK font from fonts-noto-cjk.
+
+The README demo and the tests build their media here, so nothing binary lives in git and every
+test knows exactly what it drew and said.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vidscribe.errors import ConfigError
+
+CJK_FONT = "Noto Sans CJK SC"
+SPEECH_RATE = 16000
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    """Text drawn on the video from `start` to `end` (end exclusive, like a subtitle)."""
+
+    text: str
+    start: float
+    end: float
+    x: str = "(w-text_w)/2"  # ffmpeg drawtext expressions; may use t for motion
+    y: str = "h*0.82"
+    size: int = 40
+    color: str = "white"
+    border: int = 3
+    border_color: str = "black"
+    box: str | None = None  # e.g. "black@0.6" draws an opaque box behind the text
+    font: str = CJK_FONT
+
+
+@dataclass(frozen=True)
+class Utterance:
+    start: float
+    text: str
+    voice: str = "en-us"  # espeak-ng voice: ru, cmn, en-us, ...
+
+
+@dataclass
+class ClipSpec:
+    duration: float = 6.0
+    width: int = 640
+    height: int = 360
+    fps: float = 25
+    background: str = "testsrc2"  # any lavfi video source name, or "color=c=navy"
+    layers: list[TextLayer] = field(default_factory=list)
+    speech: list[Utterance] = field(default_factory=list)
+    audio: bool = True
+    video_codec: str = "libx264"
+
+
+DEMO = ClipSpec(
+    duration=8.0,
+    width=720,
+    height=1280,
+    fps=25,
+    background="color=c=0x304050",
+    layers=[
+        TextLayer("加入俄罗斯军队", 0.5, 3.0, size=48),
+        TextLayer("签约奖金两百万卢布", 3.0, 5.5, size=48),
+        TextLayer("月薪二十万卢布 电话 +7 999 123-45-67", 5.5, 7.8, size=36),
+        TextLayer("抖音号：recruit_demo", 0.0, 8.0, x="w-text_w-20", y="30", size=24, border=1),
+    ],
+    speech=[
+        Utterance(0.6, "Join the army. Sign the contract today.", "en-us"),
+        Utterance(4.0, "The bonus is two million roubles.", "en-us"),
+    ],
+)
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        package = {"ffmpeg": "ffmpeg", "espeak-ng": "espeak-ng"}.get(tool, tool)
+        raise ConfigError(f"{tool} not found: install it (apt-get install {package})")
+    return path
+
+
+def _escape_expr(expr: str) -> str:
+    return expr.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,").replace("'", "\\'")
+
+
+def _drawtext(layer: TextLayer, textfile: Path) -> str:
+    opts = {
+        "font": layer.font,
+        "textfile": str(textfile),
+        "fontsize": str(layer.size),
+        "fontcolor": layer.color,
+        "x": layer.x,
+        "y": layer.y,
+        "line_spacing": str(layer.size // 4),
+        "enable": f"gte(t,{layer.start:.4f})*lt(t,{layer.end:.4f})",
+    }
+    if layer.border:
+        opts["borderw"] = str(layer.border)
+        opts["bordercolor"] = layer.border_color
+    if layer.box:
+        opts["box"] = "1"
+        opts["boxcolor"] = layer.box
+        opts["boxborderw"] = str(max(4, layer.size // 4))
+    return "drawtext=" + ":".join(f"{k}={_escape_expr(v)}" for k, v in opts.items())
+
+
+def speak(text: str, voice: str, out_wav: Path) -> np.ndarray:
+    """espeak-ng speech as float32 samples at 16 kHz."""
+    espeak = _require("espeak-ng")
+    raw = out_wav.with_suffix(".raw.wav")
+    subprocess.run([espeak, "-v", voice, "-w", str(raw), text], check=True, capture_output=True, timeout=60)
+    ffmpeg = _require("ffmpeg")
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(raw), "-ac", "1", "-ar", str(SPEECH_RATE),
+                    "-c:a", "pcm_s16le", str(out_wav)], check=True, capture_output=True, timeout=60)
+    with wave.open(str(out_wav), "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+
+
+def _write_wav(path: Path, samples: np.ndarray) -> None:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SPEECH_RATE)
+        w.writeframes(pcm.tobytes())
+
+
+def make_clip(spec: ClipSpec, out: str | Path) -> Path:
+    """Encode `spec` to `out` (the container follows the extension: .mp4, .mkv, .webm)."""
+    ffmpeg = _require("ffmpeg")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="vidscribe-sample-") as tmp_name:
+        tmp = Path(tmp_name)
+        source = spec.background if "=" in spec.background else spec.background + "="
+        sep = ":" if not source.endswith("=") else ""
+        video_in = f"{source}{sep}size={spec.width}x{spec.height}:rate={spec.fps}:duration={spec.duration}"
+        filters = []
+        for i, layer in enumerate(spec.layers):
+            textfile = tmp / f"layer{i}.txt"
+            textfile.write_text(layer.text, encoding="utf-8")
+            filters.append(_drawtext(layer, textfile))
+        cmd = [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", video_in]
+        if spec.audio:
+            track = np.zeros(int(spec.duration * SPEECH_RATE), np.float32)
+            for i, utt in enumerate(spec.speech):
+                voice = speak(utt.text, utt.voice, tmp / f"utt{i}.wav")
+                at = int(utt.start * SPEECH_RATE)
+                voice = voice[: max(0, len(track) - at)]
+                track[at: at + len(voice)] += voice
+            _write_wav(tmp / "speech.wav", track)
+            cmd += ["-i", str(tmp / "speech.wav")]
+        if filters:
+            cmd += ["-vf", ",".join(filters)]
+        cmd += ["-c:v", spec.video_codec, "-pix_fmt", "yuv420p"]
+        if spec.video_codec == "libx264":
+            cmd += ["-preset", "veryfast", "-crf", "23"]
+        if spec.audio:
+            cmd += ["-c:a", "libopus" if out.suffix == ".webm" else "aac", "-shortest"]
+        cmd += ["-t", str(spec.duration), str(out)]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+    return out

@@ -1,0 +1,183 @@
+"""One typed settings object: every field is an environment variable `VIDSCRIBE_<NAME>` and a
+CLI option `--<name>`, in that order of precedence: option, then environment, then default.
+
+The CLI builds its options from these fields (`cli_options`) and the README's settings table
+lists them (a test keeps the two in step), so a setting is declared exactly once, here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vidscribe.errors import ConfigError
+
+ENV_PREFIX = "VIDSCRIBE_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+
+
+def _setting(default: Any, help: str, group: str, choices: tuple[str, ...] | None = None,
+             size: bool = False) -> Any:
+    meta = {"help": help, "group": group, "choices": choices, "size": size}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # media
+    data: Path = _setting(Path("data"), "Data root: media/<id>/ and transcripts/<id>/ live here.", "media")
+    max_duration: float = _setting(1800.0, "Refuse media longer than this many seconds.", "media")
+    max_filesize: int = _setting(2 * 1024**3, "Refuse media larger than this (bytes; 500M, 2G accepted).",
+                                 "media", size=True)
+    socket_timeout: float = _setting(30.0, "Network socket timeout in seconds.", "media")
+    retries: int = _setting(3, "Download retries for transient network errors.", "media")
+    cookies: Path | None = _setting(None, "Netscape cookies file for sites that need a login "
+                                          "(Douyin and TikTok usually do).", "media")
+    proxy: str | None = _setting(None, "Proxy URL for downloads (http://, socks5://).", "media")
+    allow_private_urls: bool = _setting(False, "Allow file:// and URLs on loopback/private/link-local "
+                                               "addresses.", "media")
+    ffmpeg_timeout: float = _setting(900.0, "Time limit in seconds for one ffmpeg/ffprobe call.", "media")
+
+    # speech
+    asr_model: str | None = _setting(None, "faster-whisper model name (small, large-v3, large-v3-turbo, "
+                                           "...) or a local CTranslate2 model folder. Default: large-v3 "
+                                           "on CUDA, small on CPU.", "speech")
+    asr_device: str = _setting("auto", "auto, cpu or cuda.", "speech", choices=("auto", "cpu", "cuda"))
+    asr_compute_type: str = _setting("auto", "CTranslate2 compute type; auto is float16 on CUDA, int8 "
+                                             "on CPU.", "speech")
+    asr_cache_dir: Path | None = _setting(None, "Where named models are downloaded and cached "
+                                                "(default: the Hugging Face cache).", "speech")
+    asr_language: str | None = _setting(None, "Force a language code (ru, zh, en, ...); default: "
+                                              "detect.", "speech")
+    asr_task: str = _setting("transcribe", "transcribe, or translate to English.", "speech",
+                             choices=("transcribe", "translate"))
+    asr_beam_size: int = _setting(5, "Beam size for decoding.", "speech")
+    asr_temperatures: str = _setting("0,0.2,0.4,0.6,0.8,1.0", "Temperature fallback sequence, "
+                                     "comma-separated.", "speech")
+    asr_vad: bool = _setting(True, "Voice activity detection (Silero, bundled) before decoding.", "speech")
+    asr_initial_prompt: str | None = _setting(None, "Initial prompt passed to Whisper.", "speech")
+    asr_hotwords: str | None = _setting(None, "Hotwords passed to Whisper.", "speech")
+    asr_cpu_threads: int = _setting(0, "CPU threads for CTranslate2 (0: its default).", "speech")
+
+    # subtitles
+    ocr_engine: str = _setting("rapidocr", "OCR engine for burned-in subtitles.", "subtitles",
+                               choices=("paddleocr", "rapidocr"))
+    ocr_band: str | None = _setting(None, "Subtitle band override as y0:y1, in pixels or fractions of "
+                                          "the height (0.7:0.95). Default: found automatically.",
+                                    "subtitles")
+    ocr_det_model: str | None = _setting(None, "PaddleOCR detection model name or folder (default: the "
+                                               "bundled PP-OCRv4 mobile model).", "subtitles")
+    ocr_rec_model: str | None = _setting(None, "PaddleOCR recognition model name or folder (default: the "
+                                               "bundled PP-OCRv4 mobile model).", "subtitles")
+    ocr_device: str = _setting("cpu", "Device for PaddleOCR (cpu, gpu:0).", "subtitles")
+
+    # shared text handling
+    chinese_script: str = _setting("t2s", "Chinese script normalisation of speech and OCR text "
+                                          "(raw text is kept too).", "text", choices=("none", "t2s", "s2t"))
+
+    # queue
+    redis_url: str = _setting("redis://localhost:6379/0", "Redis for the job queue.", "queue")
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `VIDSCRIBE_*` variables from `env`, then `overrides` that are not None."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            name = env_name(f.name)
+            if name in env:
+                values[f.name] = parse_value(f, env[name], source=name)
+        for key, value in overrides.items():
+            if key not in _FIELDS:
+                raise TypeError(f"unknown setting {key!r}")
+            if value is not None:
+                values[key] = parse_value(_FIELDS[key], value, source="--" + key.replace("_", "-")) \
+                    if isinstance(value, str) else value
+        return cls(**values)
+
+    @property
+    def media_root(self) -> Path:
+        return self.data / "media"
+
+    @property
+    def transcripts_root(self) -> Path:
+        return self.data / "transcripts"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_HINTS = typing.get_type_hints(Settings)
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+def base_type(field_name: str) -> type:
+    tp = _HINTS[field_name]
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if args else tp
+
+
+def parse_size(text: str) -> int:
+    m = _SIZE.match(text)
+    if not m:
+        raise ValueError(f"not a size: {text!r}")
+    scale = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+def parse_value(f: dataclasses.Field, raw: str, source: str) -> Any:
+    tp = base_type(f.name)
+    text = raw.strip()
+    try:
+        if f.metadata.get("size"):
+            return parse_size(text)
+        if tp is bool:
+            low = text.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(f"expected one of {sorted(_TRUE | _FALSE - {''})}")
+        if text == "" and f.default is None:
+            return None
+        if tp is int:
+            return int(text)
+        if tp is float:
+            return float(text)
+        if tp is Path:
+            return Path(text).expanduser()
+        choices = f.metadata.get("choices")
+        if choices and text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return text
+    except ValueError as e:
+        raise ConfigError(f"{source}={raw!r} is not valid: {e}") from None
+
+
+def fields_in(groups: Iterable[str]) -> list[dataclasses.Field]:
+    wanted = set(groups)
+    return [f for f in dataclasses.fields(Settings) if f.metadata["group"] in wanted]
+
+
+def describe() -> list[tuple[str, str, str, str]]:
+    """(environment variable, option, default, help) for every setting: the README table's rows."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if f.metadata.get("size"):
+            shown = f"{default // 1024**3}G"
+        elif isinstance(default, bool):
+            shown = "1" if default else "0"
+        else:
+            shown = "" if default is None else str(default)
+        rows.append((env_name(f.name), "--" + f.name.replace("_", "-"), shown, f.metadata["help"]))
+    return rows

@@ -1,0 +1,198 @@
+"""The typed transcript: what `transcript.json` holds, as dataclasses.
+
+`docs/transcript-format.md` documents the same contract for readers of the files. Times are
+seconds (floats) from the start of the media. Stages fill their own part and record themselves in
+`stages`; a part a stage has not produced is `None` (or empty), never guessed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, Union
+
+SCHEMA_VERSION = 1
+
+StageStatus = Literal["done", "failed", "skipped"]
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    raw_text: str | None = None  # model output before script normalisation, when it differed
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
+
+
+@dataclass
+class Speech:
+    language: str | None
+    segments: list[Segment] = field(default_factory=list)
+    language_probability: float | None = None
+    task: str = "transcribe"
+    model: str | None = None
+    compute_type: str | None = None
+    device: str | None = None
+    script: str | None = None  # Chinese script normalisation applied: none, t2s or s2t
+
+
+@dataclass
+class Cue:
+    start: float
+    end: float
+    text: str
+    confidence: float
+    raw_text: str | None = None
+    box: list[int] | None = None  # x0, y0, x1, y1 in frame pixels
+    keyframe: str | None = None  # path relative to the video's transcript folder
+
+
+@dataclass
+class Overlay:
+    """Text that stays on screen for much of the clip: watermarks, logos, a fixed title."""
+
+    start: float
+    end: float
+    text: str
+    confidence: float
+    raw_text: str | None = None
+    box: list[int] | None = None
+    kind: str | None = None  # e.g. "account" for a 抖音号 watermark
+
+
+@dataclass
+class Subtitles:
+    cues: list[Cue] = field(default_factory=list)
+    overlays: list[Overlay] = field(default_factory=list)
+    band: list[int] | None = None  # y0, y1 of the subtitle band in frame pixels
+    engine: str | None = None
+    script: str | None = None
+
+
+@dataclass
+class AlignedLine:
+    start: float
+    end: float
+    subtitle: str | None
+    speech: str | None
+    segments: list[int] = field(default_factory=list)  # indices into speech.segments
+    cues: list[int] = field(default_factory=list)  # indices into subtitles.cues
+    agreement: float | None = None
+
+
+@dataclass
+class StageRecord:
+    status: StageStatus
+    seconds: float = 0.0
+    version: str = ""
+    error: str | None = None
+    finished_at: str | None = None  # ISO 8601, UTC
+
+
+@dataclass
+class VideoMeta:
+    id: str
+    source: str  # what the user gave: a URL or a local path
+    title: str | None = None
+    uploader: str | None = None
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    sha256: str | None = None
+    uploader_id: str | None = None
+    channel: str | None = None
+    webpage_url: str | None = None
+    extractor: str | None = None
+    upload_date: str | None = None  # YYYYMMDD as yt-dlp gives it
+    has_audio: bool | None = None
+    has_video: bool | None = None
+    media_file: str | None = None  # relative to the data root
+
+
+@dataclass
+class Transcript:
+    video: VideoMeta
+    schema_version: int = SCHEMA_VERSION
+    stages: dict[str, StageRecord] = field(default_factory=dict)
+    speech: Speech | None = None
+    subtitles: Subtitles | None = None
+    aligned: list[AlignedLine] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)  # filled by the analysis stage
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        version = data.get("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise ValueError(f"unsupported transcript schema_version {version!r} (this vidscribe reads "
+                             f"up to {SCHEMA_VERSION})")
+        return from_jsonable(cls, data)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Dataclasses to plain JSON types, keeping field order (the file reads like the contract)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+T = TypeVar("T")
+
+
+def from_jsonable(cls: type[T], data: Any) -> T:
+    """Plain JSON back to the dataclass `cls`; unknown keys are ignored so newer files still load."""
+    return _convert(cls, data)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(args[0], value) if len(args) == 1 else value
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        return [_convert(item, v) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(tp)
+        return {k: _convert(item, v) for k, v in value.items()}
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ValueError(f"expected an object for {tp.__name__}, got {type(value).__name__}")
+        hints = _hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        return tp(**{k: _convert(hints[k], v) for k, v in value.items() if k in names})
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value

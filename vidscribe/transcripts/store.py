@@ -1,0 +1,102 @@
+"""The transcript store: one folder per video under the data root, written atomically.
+
+    <data>/media/<video_id>/        source media, yt-dlp's info.json, audio.wav
+    <data>/transcripts/<video_id>/  transcript.json (canonical) and the files derived from it
+
+Video IDs are checked against a strict pattern before they touch a path, so no ID (and no
+title: titles never become paths) can escape the data root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from vidscribe.atomic import atomic_write
+from vidscribe.errors import SourceError, VidscribeError
+from vidscribe.transcripts.model import Transcript
+
+VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+TRANSCRIPT_FILE = "transcript.json"
+
+
+def check_video_id(video_id: str) -> str:
+    if not VIDEO_ID_RE.match(video_id):
+        raise SourceError(f"not a valid video ID: {video_id!r}")
+    return video_id
+
+
+class Store:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def media_dir(self, video_id: str) -> Path:
+        return self.root / "media" / check_video_id(video_id)
+
+    def transcript_dir(self, video_id: str) -> Path:
+        return self.root / "transcripts" / check_video_id(video_id)
+
+    def transcript_path(self, video_id: str) -> Path:
+        return self.transcript_dir(video_id) / TRANSCRIPT_FILE
+
+    def exists(self, video_id: str) -> bool:
+        return self.transcript_path(video_id).is_file()
+
+    def load(self, video_id: str) -> Transcript:
+        path = self.transcript_path(video_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Transcript.from_dict(data)
+        except FileNotFoundError:
+            raise VidscribeError(f"no transcript for video ID {video_id!r} in {self.root}") from None
+        except (ValueError, TypeError) as e:
+            raise VidscribeError(f"{path}: unreadable transcript ({e})") from None
+
+    def save(self, transcript: Transcript) -> Path:
+        path = self.transcript_path(transcript.video.id)
+        text = json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+        atomic_write(path, text + "\n")
+        return path
+
+    def write_output(self, video_id: str, name: str, data: bytes | str) -> Path:
+        """Write a derived output (SRT, keyframe, ...) under the video's transcript folder."""
+        if name.startswith(("/", ".")) or ".." in Path(name).parts:
+            raise ValueError(f"output name must be a relative path inside the folder: {name!r}")
+        path = self.transcript_dir(video_id) / name
+        atomic_write(path, data)
+        return path
+
+    @contextlib.contextmanager
+    def locked(self, video_id: str) -> Iterator[None]:
+        """Serialise read-modify-write of one video's transcript across processes on this host."""
+        directory = self.transcript_dir(video_id)
+        directory.mkdir(parents=True, exist_ok=True)
+        with open(directory / ".lock", "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    def update(self, video_id: str, change: Callable[[Transcript], Transcript]) -> Transcript:
+        """Load, change and save one transcript under the video's lock."""
+        with self.locked(video_id):
+            transcript = change(self.load(video_id))
+            self.save(transcript)
+            return transcript
+
+    def video_ids(self) -> list[str]:
+        base = self.root / "transcripts"
+        if not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir()
+                      if VIDEO_ID_RE.match(p.name) and (p / TRANSCRIPT_FILE).is_file())
+
+    def transcripts(self) -> Iterator[Transcript]:
+        for video_id in self.video_ids():
+            with contextlib.suppress(VidscribeError):  # one unreadable file must not hide the rest
+                yield self.load(video_id)
