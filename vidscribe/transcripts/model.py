@@ -91,7 +91,11 @@ class AlignedLine:
     speech: str | None
     segments: list[int] = field(default_factory=list)  # indices into speech.segments
     cues: list[int] = field(default_factory=list)  # indices into subtitles.cues
-    agreement: float | None = None
+    agreement: float | None = None  # 0..1 character agreement, Mandarin speech vs Chinese subtitle only
+    # [segment, word] index pairs of the speech words in this line, in speech order (segments
+    # without word timestamps are aligned whole and appear in `segments` only).
+    words: list[list[int]] = field(default_factory=list)
+    disagrees: bool | None = None  # agreement below the flag threshold; None where not compared
 
 
 @dataclass
@@ -101,6 +105,7 @@ class StageRecord:
     version: str = ""
     error: str | None = None
     finished_at: str | None = None  # ISO 8601, UTC
+    outputs: list[str] = field(default_factory=list)  # files it wrote, relative to the transcript folder
 
 
 @dataclass
@@ -135,7 +140,8 @@ class Transcript:
     findings: list[dict[str, Any]] = field(default_factory=list)  # filled by the analysis stage
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        data = to_jsonable(self)
+        return {"schema_version": data.pop("schema_version"), **data}  # first, for readers that sniff it
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:

@@ -1,0 +1,116 @@
+"""Shared fixtures: generated clips (ground truth known) and a local HTTP server on 127.0.0.1.
+
+Area-specific fixtures live in the conftest of each tests/<area>/ folder.
+"""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import socket
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from vidscribe.samples import ClipSpec, TextLayer, Utterance, make_clip
+
+for tool in ("ffmpeg", "ffprobe", "espeak-ng"):
+    if not shutil.which(tool):  # fail loudly: a skipped integration test would hide a broken setup
+        raise RuntimeError(f"{tool} is required for the tests: run ./dev setup "
+                           "(apt-get install ffmpeg espeak-ng fonts-noto-cjk)")
+
+SMALL_CLIP = ClipSpec(
+    duration=4.0,
+    width=320,
+    height=568,
+    fps=25,
+    background="color=c=0x203040",
+    layers=[
+        TextLayer("加入俄罗斯军队", 0.4, 2.0, size=28, y="h*0.8"),
+        TextLayer("签约奖金", 2.0, 3.6, size=28, y="h*0.8"),
+    ],
+    speech=[Utterance(0.5, "Sign the contract today.", "en-us")],
+)
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A few small generated media files, made once per test session."""
+    root = tmp_path_factory.mktemp("clips")
+    out = {
+        "small": make_clip(SMALL_CLIP, root / "small.mp4"),
+        "silent": make_clip(ClipSpec(duration=2.0, width=160, height=120, audio=False), root / "silent.mp4"),
+        "long": make_clip(ClipSpec(duration=12.0, width=64, height=64, fps=5, speech=[]), root / "long.mp4"),
+    }
+    (root / "empty.mp4").write_bytes(b"")
+    out["empty"] = root / "empty.mp4"
+    (root / "corrupt.mp4").write_bytes(out["small"].read_bytes()[:4000][::-1] * 3)
+    out["corrupt"] = root / "corrupt.mp4"
+    (root / "notes.mp4").write_text("this is a text file with a video name\n" * 50)
+    out["text"] = root / "notes.mp4"
+    return out
+
+
+@dataclass
+class LocalServer:
+    root: Path
+    base: str
+    requests: Counter = field(default_factory=Counter)  # path -> GET count
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def add(self, path: str, source: Path | bytes | str) -> str:
+        target = self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, Path):
+            shutil.copyfile(source, target)
+        else:
+            target.write_bytes(source.encode() if isinstance(source, str) else source)
+        return self.url(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def http_server(tmp_path: Path) -> Iterator[LocalServer]:
+    """A static file server on 127.0.0.1 that counts requests per path (to prove no re-download)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server_state = LocalServer(root, "")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            server_state.requests[self.path.split("?")[0]] += 1
+            if self.path.startswith("/status/"):
+                code = int(self.path.split("/")[2])
+                self.send_error(code)
+                return
+            super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    server_state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server_state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture()
+def data_root(tmp_path: Path) -> Path:
+    return tmp_path / "data"

@@ -1,0 +1,89 @@
+"""The media stage: fetch, probe, check limits, extract the 16 kHz audio. Yields the video's metadata."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vidscribe.errors import SourceError, VidscribeError
+from vidscribe.media.audio import extract_audio
+from vidscribe.media.fetch import DownloadProgress, Fetched, fetch
+from vidscribe.media.probe import MediaInfo, probe
+from vidscribe.settings import Settings
+from vidscribe.transcripts.model import VideoMeta
+from vidscribe.transcripts.store import Store
+
+VERSION = "1"
+AUDIO_FILE = "audio.wav"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    meta: VideoMeta
+    media_path: Path
+    audio_path: Path | None  # None when the media has no audio stream
+    probe: MediaInfo
+    downloaded: bool
+
+
+def audio_path(store: Store, video_id: str) -> Path:
+    return store.media_dir(video_id) / AUDIO_FILE
+
+
+def _text(info: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = info.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def video_meta(source: str, fetched: Fetched, media: MediaInfo, data_root: Path) -> VideoMeta:
+    info = fetched.info
+    try:
+        media_file = str(fetched.media_path.relative_to(data_root))
+    except ValueError:
+        media_file = str(fetched.media_path)
+    return VideoMeta(
+        id=fetched.video_id,
+        source=source,
+        title=_text(info, "title", "fulltitle"),
+        uploader=_text(info, "uploader", "creator", "channel"),
+        duration=round(media.duration, 3),
+        width=media.width,
+        height=media.height,
+        fps=media.fps,
+        sha256=fetched.sha256,
+        uploader_id=_text(info, "uploader_id", "channel_id"),
+        channel=_text(info, "channel"),
+        webpage_url=_text(info, "webpage_url", "original_url"),
+        extractor=_text(info, "extractor_key"),
+        upload_date=_text(info, "upload_date"),
+        has_audio=media.has_audio,
+        has_video=media.has_video,
+        media_file=media_file,
+    )
+
+
+def ingest(source: str, settings: Settings, store: Store, progress: DownloadProgress | None = None,
+           force: bool = False) -> Ingested:
+    fetched = fetch(source, settings, store, progress=progress, force=force)
+    try:
+        media = probe(fetched.media_path, settings.ffmpeg_timeout, source=source)
+        if media.duration > settings.max_duration:
+            raise SourceError(f"too long: {media.duration:.0f} s is over the limit of "
+                              f"{settings.max_duration:.0f} s (VIDSCRIBE_MAX_DURATION)", source=source)
+        audio = None
+        if media.has_audio:
+            audio = audio_path(store, fetched.video_id)
+            if fetched.downloaded or not audio.is_file():
+                extract_audio(fetched.media_path, audio, settings.ffmpeg_timeout, source=source)
+    except VidscribeError:
+        # Media we just fetched and cannot use is not kept: it would pass for a good download later.
+        if fetched.downloaded:
+            shutil.rmtree(store.media_dir(fetched.video_id), ignore_errors=True)
+        raise
+    meta = video_meta(source, fetched, media, store.root)
+    return Ingested(meta, fetched.media_path, audio, media, fetched.downloaded)

@@ -1,0 +1,78 @@
+"""Probe a media file with ffprobe: duration, streams, resolution, frame rate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from vidscribe.errors import SourceError
+from vidscribe.media.tools import run_tool
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    has_video: bool
+    has_audio: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None  # average frame rate; variable-rate clips are read by timestamp
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    format_name: str | None = None
+    size: int = 0
+
+
+def _rate(text: str | None) -> float | None:
+    try:
+        value = Fraction(text) if text else None
+    except (ValueError, ZeroDivisionError):
+        return None
+    return round(float(value), 3) if value else None
+
+
+def parse_probe(data: dict, size: int = 0) -> MediaInfo:
+    """Pure: ffprobe's `-show_format -show_streams` JSON to MediaInfo."""
+    streams = data.get("streams") or []
+    fmt = data.get("format") or {}
+    # Cover art in audio files is a one-frame "video" stream; it is not a video.
+    video = next((s for s in streams if s.get("codec_type") == "video"
+                  and not (s.get("disposition") or {}).get("attached_pic")), None)
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    durations = [fmt.get("duration")] + [s.get("duration") for s in (video, audio) if s]
+    duration = max((float(d) for d in durations if d not in (None, "N/A")), default=0.0)
+    fps = None
+    if video:
+        fps = _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate"))
+    return MediaInfo(
+        duration=duration,
+        has_video=video is not None,
+        has_audio=audio is not None,
+        width=int(video["width"]) if video and video.get("width") else None,
+        height=int(video["height"]) if video and video.get("height") else None,
+        fps=fps,
+        video_codec=video.get("codec_name") if video else None,
+        audio_codec=audio.get("codec_name") if audio else None,
+        format_name=fmt.get("format_name"),
+        size=size,
+    )
+
+
+def probe(path: Path, timeout: float, source: str | None = None) -> MediaInfo:
+    """ffprobe `path`. ffmpeg-python's probe() has no time limit, so the call is made here."""
+    label = source or str(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError("empty file (0 bytes)", source=label)
+    out = run_tool(["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+                    str(path)], timeout, label, "not a readable media file: ffprobe")
+    try:
+        info = parse_probe(json.loads(out or b"{}"), size)
+    except (ValueError, KeyError, TypeError) as e:
+        raise SourceError(f"not a readable media file: unexpected ffprobe output ({e})", source=label) \
+            from None
+    if not info.has_video and not info.has_audio:
+        raise SourceError("not a video: no audio or video streams", source=label)
+    return info

@@ -1,0 +1,179 @@
+"""The pipeline: media, then each stage in order, each committed to the store as it finishes.
+
+    ingest (fetch, probe, audio)  ->  speech  ->  subtitles  ->  align  -> ...
+
+`process` runs it inline (the CLI's embedded mode); the queue runs the same `run_stage` per job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import logging
+import time
+from collections.abc import Iterable
+from typing import Protocol
+
+from vidscribe.errors import VidscribeError
+from vidscribe.media import ingest as media
+from vidscribe.media.fetch import stored_media
+from vidscribe.settings import Settings
+from vidscribe.stage import Stage, StageContext, StageOutput
+from vidscribe.transcripts.model import StageRecord, Transcript
+from vidscribe.transcripts.store import Store
+
+log = logging.getLogger(__name__)
+
+MEDIA_STAGE = "media"
+# Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
+STAGE_MODULES: dict[str, str] = {}
+
+
+class Reporter(Protocol):
+    def download(self, done: int, total: int | None) -> None: ...
+    def stage_started(self, video_id: str, stage: str) -> None: ...
+    def stage_finished(self, video_id: str, stage: str, record: StageRecord) -> None: ...
+
+
+class SilentReporter:
+    def download(self, done: int, total: int | None) -> None:
+        pass
+
+    def stage_started(self, video_id: str, stage: str) -> None:
+        pass
+
+    def stage_finished(self, video_id: str, stage: str, record: StageRecord) -> None:
+        pass
+
+
+def stage_names() -> list[str]:
+    return list(STAGE_MODULES)
+
+
+def check_stage_names(names: Iterable[str]) -> list[str]:
+    known = [MEDIA_STAGE, *STAGE_MODULES]
+    for name in names:
+        if name not in known:
+            raise VidscribeError(f"unknown stage {name!r}; stages: {', '.join(known)}")
+    return list(names)
+
+
+def get_stage(name: str) -> Stage:
+    if name not in STAGE_MODULES:
+        raise VidscribeError(f"unknown stage {name!r}; stages: {', '.join([MEDIA_STAGE, *STAGE_MODULES])}")
+    return importlib.import_module(STAGE_MODULES[name]).STAGE
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def ingest_source(source: str, settings: Settings, store: Store, reporter: Reporter | None = None,
+                  force: bool = False) -> Transcript:
+    """Run the media stage for `source` and record it; returns the stored transcript."""
+    reporter = reporter or SilentReporter()
+    reporter.stage_started(source, MEDIA_STAGE)
+    started = time.monotonic()
+    got = media.ingest(source, settings, store, progress=reporter.download, force=force)
+    record = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION,
+                         finished_at=_now())
+    if got.audio_path is None:
+        record.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
+    with store.locked(got.meta.id):
+        if store.exists(got.meta.id):
+            transcript = store.load(got.meta.id)
+            transcript.video = got.meta
+        else:
+            transcript = Transcript(video=got.meta)
+        transcript.stages[MEDIA_STAGE] = record
+        store.save(transcript)
+    reporter.stage_finished(got.meta.id, MEDIA_STAGE, record)
+    return transcript
+
+
+def stage_context(settings: Settings, store: Store, transcript: Transcript) -> StageContext:
+    video_id = transcript.video.id
+    media_path = stored_media(store, video_id)
+    if media_path is None:
+        raise VidscribeError(f"the media of {video_id} is missing from {store.media_dir(video_id)}: "
+                             "fetch it again with `vidscribe process SOURCE`")
+    audio = media.audio_path(store, video_id)
+    if transcript.video.has_audio and not audio.is_file():
+        raise VidscribeError(f"the audio track of {video_id} is missing: fetch it again")
+    return StageContext(
+        settings=settings,
+        transcript=transcript,
+        media_path=media_path,
+        audio_path=audio if transcript.video.has_audio else None,
+        output_dir=store.transcript_dir(video_id),
+    )
+
+
+def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
+              reporter: Reporter | None = None) -> StageRecord:
+    """Run one stage on a stored video and commit its outputs; failures are recorded, not raised.
+
+    Outputs are written file by file (each atomic), then transcript.json; a stage that fails keeps
+    its previous outputs and data, so a bad re-run never replaces a good result with nothing.
+    """
+    reporter = reporter or SilentReporter()
+    reporter.stage_started(video_id, stage.name)
+    started = time.monotonic()
+    output: StageOutput | None = None
+    error: str | None = None
+    try:
+        ctx = stage_context(settings, store, store.load(video_id))
+        output = stage.run(ctx)
+    except VidscribeError as e:
+        error = str(e)
+    except Exception as e:  # a bug: keep the traceback for --debug, record a one-line reason
+        log.debug("stage %s failed on %s", stage.name, video_id, exc_info=True)
+        error = f"internal error in the {stage.name} stage: {type(e).__name__}: {e}"
+    seconds = round(time.monotonic() - started, 3)
+
+    if output is None:
+        record = StageRecord("failed", seconds, stage.version, error=error, finished_at=_now())
+
+        def change(t: Transcript) -> Transcript:
+            previous = t.stages.get(stage.name)
+            record.outputs = previous.outputs if previous else []
+            t.stages[stage.name] = record
+            return t
+        store.update(video_id, change)
+    else:
+        status = "skipped" if output.skipped else "done"
+        record = StageRecord(status, seconds, stage.version, error=output.skipped, finished_at=_now(),
+                             outputs=sorted(output.files))
+        for name, content in output.files.items():
+            store.write_output(video_id, name, content)
+        stale: list[str] = []
+
+        def change(t: Transcript) -> Transcript:
+            previous = t.stages.get(stage.name)
+            if previous:
+                stale.extend(set(previous.outputs) - set(record.outputs))
+            t = dataclasses.replace(t, **output.changes)
+            t.stages[stage.name] = record
+            return t
+        store.update(video_id, change)
+        for name in stale:  # only after the new transcript no longer points at them
+            (store.transcript_dir(video_id) / name).unlink(missing_ok=True)
+    reporter.stage_finished(video_id, stage.name, record)
+    return record
+
+
+def process(source: str, settings: Settings, store: Store, stages: Iterable[str] | None = None,
+            reporter: Reporter | None = None, force: bool = False) -> Transcript:
+    """Everything for one source, inline. Raises VidscribeError if the media stage fails."""
+    transcript = ingest_source(source, settings, store, reporter, force=force)
+    for name in stage_names() if stages is None else stages:
+        if name == MEDIA_STAGE:
+            continue
+        run_stage(get_stage(name), transcript.video.id, settings, store, reporter)
+    return store.load(transcript.video.id)
+
+
+def failed_stages(transcript: Transcript) -> list[tuple[str, str]]:
+    return [(name, rec.error or "failed") for name, rec in transcript.stages.items()
+            if rec.status == "failed"]
