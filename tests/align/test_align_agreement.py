@@ -32,6 +32,8 @@ def test_agreement_scores():
     assert agreement("月薪二十万", "月薪20万") == 0.8  # 十 has no digit: one edit
     assert agreement("！！！", "你好") is None  # nothing to compare on one side
     assert agreement("軍隊", "军队", "none") == 0.0  # why comparison needs one script
+    assert agreement("加" * 2001, "加" * 2000) is None  # too long to compare in reasonable time
+    assert agreement("加" * 20, "加" * 10_000) == 0.002
 
 
 def test_mandarin_lines_are_scored_and_disagreements_flagged():

@@ -40,6 +40,24 @@ def test_pieces_of_two_segments_join_with_a_space_unless_both_are_chinese():
     assert align(zh, subs((0.0, 2.0, "你好世界")), 2.0)[0].speech == "你好世界"
 
 
+def test_stripped_word_texts_take_their_spacing_from_the_segment_text():
+    # The speech stage may store words without Whisper's leading spaces.
+    ru = speech(seg((0.0, 0.5, "Привет"), (0.5, 1.0, "мир,"), (1.2, 1.6, "как"), (1.6, 2.0, "дела?"),
+                    text="Привет мир, как дела?"), language="ru")
+    lines = align(ru, subs((0.0, 1.1, "你好"), (1.1, 2.0, "怎么样")), 2.0)
+    assert [ln.speech for ln in lines] == ["Привет мир,", "как дела?"]
+    en = speech(seg((0.0, 0.5, "it"), (0.5, 0.7, "'s"), (0.7, 1.0, "fine"), text="it's fine"), language="en")
+    assert align(en, None, 1.0)[0].speech == "it's fine"
+    assert align(speech(seg((0.0, 0.5, " it"), (0.5, 0.7, "'s")), language="en"), None, 1.0)[0].speech == "it's"
+
+
+def test_word_spacing_falls_back_on_the_script_when_the_segment_text_differs():
+    ru = speech(seg((0.0, 0.5, "вступай"), (0.5, 1.0, "в"), (1.0, 1.5, "армию"), text=""), language="ru")
+    assert align(ru, None, 2.0)[0].speech == "вступай в армию"
+    zh = speech(seg((0.0, 0.5, "月薪"), (0.5, 1.0, "20"), (1.0, 1.5, "万"), text="月薪二十万"))
+    assert align(zh, None, 2.0)[0].speech == "月薪20万"
+
+
 def test_word_straddling_two_cues_goes_to_the_cue_covering_most_of_it():
     sp = speech(seg((0.0, 1.0, "一"), (1.7, 2.6, "二"), (3.0, 3.5, "三")))
     lines = align(sp, subs((0.0, 2.0, "甲"), (2.0, 4.0, "乙")), 4.0)

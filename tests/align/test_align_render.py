@@ -67,6 +67,12 @@ def test_md_text_escapes_markup_and_line_breaks():
         r"a\|b \<script\>x\</script\> \[l\](javascript:y) \*e\* \`c\` \&amp;")
     assert md_text("one\ntwo\r\n\nthree", newline="<br>") == "one<br>two<br>three"
     assert md_text(None) == ""
+    assert md_text("a\x1b[31mred\x00\u202egnp.exe") == "a\\[31mredgnp.exe"  # no terminal escapes, bidi tricks
+
+
+def test_entries_drop_control_characters():
+    sub = subs((0.0, 1.0, "加入\x1b[2J军队"))
+    assert cue_entries(sub) == [Entry(0.0, 1.0, "加入[2J军队")]
 
 
 def test_report_has_metadata_overlays_and_the_two_column_reading():

@@ -17,6 +17,11 @@ from vidscribe.chinese import normalise_script
 # error rate and OCR slips stay well under that, so a flag points at content, not noise.
 DISAGREEMENT_THRESHOLD = 0.5
 
+# The edit distance is quadratic in pure Python (2000 x 2000 characters take about 2 s). Normal
+# lines are a few dozen characters; only a chain of overlapping cues merged into one line gets near
+# this, and a score over minutes of text would say nothing about any one claim anyway.
+MAX_COMPARE_CELLS = 4_000_000
+
 # Speech language codes we compare against Chinese subtitles (Whisper says "zh" for Mandarin).
 MANDARIN_CODES = ("zh",)
 
@@ -63,9 +68,9 @@ def edit_distance(a: str, b: str) -> int:
 
 def agreement(subtitle: str, speech: str, script: str = "t2s") -> float | None:
     """1 - edit distance / longer length on comparison keys, rounded to 3 places; None when either
-    side has nothing to compare (only punctuation, emoji or spaces)."""
+    side has nothing to compare (only punctuation, emoji or spaces) or both are too long to."""
     a, b = comparison_key(subtitle, script), comparison_key(speech, script)
-    if not a or not b:
+    if not a or not b or len(a) * len(b) > MAX_COMPARE_CELLS:
         return None
     return round(1 - edit_distance(a, b) / max(len(a), len(b)), 3)
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from vidscribe.align.agreement import agreement, disagrees, has_han, is_han, is_mandarin
-from vidscribe.transcripts.model import AlignedLine, Speech, Subtitles
+from vidscribe.transcripts.model import AlignedLine, Segment, Speech, Subtitles
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,46 @@ def _clamp(start: float, end: float, duration: float | None) -> tuple[float, flo
     return start, min(max(end, start), hi)
 
 
+def _cjk(ch: str) -> bool:
+    """Han, kana, CJK punctuation and full-width forms: scripts written without spaces."""
+    return is_han(ch) or 0x3000 <= ord(ch) <= 0x30FF or 0xFF00 <= ord(ch) <= 0xFFEF
+
+
+def _glued(left: str, right: str) -> bool:
+    """Whether two pieces of text join without a space (guessed from the characters that meet)."""
+    return _cjk(left[-1]) or _cjk(right[0])
+
+
+def _spaced(segment: Segment) -> list[str]:
+    """The segment's word texts, each with one leading space where a space precedes it.
+
+    Whisper's words carry their leading space; stored words may have been stripped. The segment
+    text tells which words a space separates; where a word cannot be found in it (the text was
+    normalised differently), the script decides: no space next to CJK, else one.
+    """
+    out: list[str] = []
+    cursor = 0
+    for word in segment.words:
+        text = word.text.strip()
+        found = segment.text.find(text, cursor) if text else -1
+        if word.text[:1].isspace():
+            space = True
+        elif found >= 0:
+            space = any(ch.isspace() for ch in segment.text[cursor:found])
+        else:
+            space = bool(out and out[-1].strip() and text) and not _glued(out[-1].strip(), text)
+        if found >= 0:
+            cursor = found + len(text)
+        out.append((" " if space else "") + text)
+    return out
+
+
 def _units(speech: Speech | None, duration: float | None) -> list[_Unit]:
     units = []
     for s, seg in enumerate(speech.segments if speech else []):
         if seg.words:
-            for w, word in enumerate(seg.words):
-                units.append(_Unit(s, w, *_clamp(word.start, word.end, duration), word.text))
+            for w, (word, text) in enumerate(zip(seg.words, _spaced(seg), strict=True)):
+                units.append(_Unit(s, w, *_clamp(word.start, word.end, duration), text))
         else:
             units.append(_Unit(s, None, *_clamp(seg.start, seg.end, duration), seg.text))
     return units
@@ -97,16 +131,9 @@ def _assign(u: _Unit, groups: list[_Group], ends: list[float]) -> int | None:
     return best
 
 
-def _needs_no_space(left: str, right: str) -> bool:
-    # Chinese (and Japanese) run on without spaces; punctuation like "，" is not Han but also no gap.
-    def cjk(ch: str) -> bool:
-        return is_han(ch) or 0x3000 <= ord(ch) <= 0x30FF or 0xFF00 <= ord(ch) <= 0xFFEF
-    return cjk(left[-1]) and cjk(right[0])
-
-
 def speech_text(units: list[_Unit]) -> str:
-    """The line's speech: word texts joined as Whisper spaced them, pieces of different segments
-    joined with a space unless both sides are CJK."""
+    """The line's speech: words joined as their segment spaces them, pieces of different segments
+    joined with a space unless CJK meets."""
     pieces: list[str] = []
     current: int | None = None
     for u in units:
@@ -118,7 +145,7 @@ def speech_text(units: list[_Unit]) -> str:
     for piece in (p.strip() for p in pieces):
         if not piece:
             continue
-        text = piece if not text else text + ("" if _needs_no_space(text, piece) else " ") + piece
+        text = piece if not text else text + ("" if _glued(text, piece) else " ") + piece
     return text
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
@@ -33,16 +34,28 @@ class RenderError(VidscribeError, ValueError):
     """A track or format that cannot be shown; the message is one line for the CLI."""
 
 
+# Bidirectional embedding/override/isolate controls: in author text they can make a line display
+# in another order than it reads.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str | None) -> str:
+    """`text` without control characters (terminal escapes, NUL, bidi overrides); line breaks and
+    tabs are kept for the caller to lay out."""
+    return "".join(ch for ch in (text or "") if ch in "\n\t" or not (
+        unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS))
+
+
 # --- entries: one implementation per track ---------------------------------------------------------
 
 def speech_entries(speech: Speech | None) -> list[Entry]:
     """One entry per speech segment."""
-    return [Entry(s.start, s.end, s.text.strip()) for s in (speech.segments if speech else [])]
+    return [Entry(s.start, s.end, printable(s.text).strip()) for s in (speech.segments if speech else [])]
 
 
 def cue_entries(subtitles: Subtitles | None) -> list[Entry]:
     """One entry per subtitle cue (overlays such as watermarks are not subtitles)."""
-    return [Entry(c.start, c.end, c.text.strip()) for c in (subtitles.cues if subtitles else [])]
+    return [Entry(c.start, c.end, printable(c.text).strip()) for c in (subtitles.cues if subtitles else [])]
 
 
 def aligned_entries(lines: Iterable[AlignedLine], sep: str = "\n") -> list[Entry]:
@@ -52,8 +65,8 @@ def aligned_entries(lines: Iterable[AlignedLine], sep: str = "\n") -> list[Entry
     """
     out = []
     for line in lines:
-        subtitle = " ".join((line.subtitle or "").split()) or MISSING
-        speech = " ".join((line.speech or "").split()) or MISSING
+        subtitle = " ".join(printable(line.subtitle).split()) or MISSING
+        speech = " ".join(printable(line.speech).split()) or MISSING
         out.append(Entry(line.start, line.end, f"{subtitle}{sep}{speech}"))
     return out
 
@@ -61,13 +74,14 @@ def aligned_entries(lines: Iterable[AlignedLine], sep: str = "\n") -> list[Entry
 # --- Markdown helpers ------------------------------------------------------------------------------
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that can start
-# markup inside a line (emphasis, code, links, images, HTML, entities, table cells, strikethrough).
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~!])")
+# markup inside a line (emphasis, code, links and images, HTML, entities, table cells,
+# strikethrough). Text never starts a Markdown line here, so "#", "-" or "1." stay as they are.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~])")
 
 
 def md_text(text: str | None, newline: str = " ") -> str:
     """`text` as literal Markdown inline text; its line breaks become `newline` (use "<br>" in cells)."""
-    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    lines = [" ".join(line.split()) for line in printable(text).splitlines()]
     return newline.join(_MD_SPECIAL.sub(r"\\\1", line) for line in lines if line)
 
 
