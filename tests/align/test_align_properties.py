@@ -11,7 +11,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vidscribe.align import align
+from vidscribe.align import agreement, align, comparison_key
 from vidscribe.transcripts.model import Cue, Segment, Speech, Subtitles, Word
 
 TEXTS = st.sampled_from(["加入", "军队", "签约", "奖金", "，", " join", " the", " армию", "", "A|b"])
@@ -151,3 +151,19 @@ def test_cue_lines_span_exactly_their_cues(track):
             cue_spans = [clamp(sub.cues[i].start, sub.cues[i].end) for i in line.cues]
             assert line.start == min(s for s, _ in cue_spans)
             assert line.end == max(e for _, e in cue_spans)
+
+
+CHINESE = st.text(alphabet="加入俄羅斯罗军軍队隊签约奖金两二百万20，。！ a", max_size=30)
+
+
+@SETTINGS
+@given(CHINESE, CHINESE)
+def test_agreement_is_a_symmetric_score_between_0_and_1(a, b):
+    score = agreement(a, b)
+    assert score == agreement(b, a)
+    if score is None:
+        assert not comparison_key(a) or not comparison_key(b)
+    else:
+        assert 0.0 <= score <= 1.0
+        assert (score == 1.0) == (comparison_key(a) == comparison_key(b))
+        assert agreement(a, a) == 1.0

@@ -42,7 +42,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 def printable(text: str | None) -> str:
     """`text` without control characters (terminal escapes, NUL, bidi overrides); line breaks and
     tabs are kept for the caller to lay out."""
-    return "".join(ch for ch in (text or "") if ch in "\n\t" or not (
+    return "".join(ch for ch in (text or "") if ch in "\n\r\t" or not (
         unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS))
 
 
