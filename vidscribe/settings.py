@@ -66,6 +66,19 @@ class Settings:
     asr_initial_prompt: str | None = _setting(None, "Initial prompt passed to Whisper.", "speech")
     asr_hotwords: str | None = _setting(None, "Hotwords passed to Whisper.", "speech")
     asr_cpu_threads: int = _setting(0, "CPU threads for CTranslate2 (0: its default).", "speech")
+    asr_no_speech_threshold: float = _setting(0.6, "A window whose no-speech probability is above this and "
+                                                   "whose average log probability is below "
+                                                   "asr_log_prob_threshold is treated as silence.", "speech")
+    asr_log_prob_threshold: float = _setting(-1.0, "Average log probability below which decoding falls back "
+                                                   "to the next temperature.", "speech")
+    asr_compression_ratio_threshold: float = _setting(2.4, "Text whose gzip compression ratio is above "
+                                                           "this is a repetition loop: retried, then "
+                                                           "dropped.", "speech")
+    asr_hallucination_silence: float = _setting(2.0, "Skip silences longer than this many seconds around "
+                                                     "a likely hallucination (0: off).", "speech")
+    asr_condition_on_previous_text: bool = _setting(True, "Prompt each window with the previous window's "
+                                                          "text within continuous speech (never after "
+                                                          "silence).", "speech")
 
     # subtitles
     ocr_engine: str = _setting("rapidocr", "OCR engine for burned-in subtitles.", "subtitles",

@@ -24,6 +24,7 @@ class Word:
     end: float
     text: str
     probability: float
+    raw_text: str | None = None  # model output before script normalisation, when it differed
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Segment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     compression_ratio: float | None = None
+    temperature: float | None = None  # decoding temperature that produced it (> 0: fell back from greedy/beam)
 
 
 @dataclass
@@ -48,6 +50,9 @@ class Speech:
     compute_type: str | None = None
     device: str | None = None
     script: str | None = None  # Chinese script normalisation applied: none, t2s or s2t
+    vad: bool | None = None  # whether voice activity detection chose the audio that was decoded
+    speech_duration: float | None = None  # seconds of audio VAD kept (None without VAD)
+    dropped: dict[str, int] = field(default_factory=dict)  # segments removed by the guards, per reason
 
 
 @dataclass

@@ -1,0 +1,312 @@
+"""The speech stage: faster-whisper on the 16 kHz audio, word timestamps, guarded and normalised.
+
+How a clip is decoded (the guards against Whisper's failure modes on short social clips):
+
+- VAD (faster-whisper's bundled Silero model) finds the speech; music and silence are never
+  decoded, and a clip without speech gets no segments rather than invented text.
+- The speech is decoded in "islands": consecutive speech chunks packed up to one 30 s window,
+  concatenated as faster-whisper's own VAD filter does. Each island is a separate decoding, so
+  text from before a silence is never the prompt of a window that starts after it. Within one
+  long stretch of continuous speech the previous window's text is the prompt (as Whisper
+  expects), unless `asr_condition_on_previous_text` is off.
+- Whisper's own checks stay on: no-speech probability with average log probability (a silent
+  window is skipped), temperature fallback on repetition (compression ratio) and low log
+  probability, and `hallucination_silence_threshold` (needs word timestamps, which are on).
+- Then the pure post-processing of `vidscribe.speech.postprocess`: repetition loops that
+  survived every temperature are dropped, nothing is left past the media's end, timestamps are
+  made monotonic with words inside their segment, and Chinese script is normalised (raw kept).
+
+Language is detected once per clip, on its speech, unless forced.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import wave
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vidscribe.chinese import SCRIPT_MODES
+from vidscribe.errors import ConfigError, SourceError, TransientError
+from vidscribe.settings import Settings
+from vidscribe.speech.model import ModelSpec, get_model, resolve_spec
+from vidscribe.speech.postprocess import (
+    RawSegment,
+    RawWord,
+    normalises_script,
+    postprocess,
+    restore_times,
+    timing_problems,
+)
+from vidscribe.stage import Stage, StageContext, StageOutput
+from vidscribe.transcripts.formats import Entry, to_srt, to_text, to_vtt
+from vidscribe.transcripts.model import Speech
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+log = logging.getLogger(__name__)
+
+VERSION = "1"
+SAMPLE_RATE = 16000
+WINDOW_SECONDS = 30.0  # Whisper's window: an island holds at most this much speech
+WINDOW_SAMPLES = int(WINDOW_SECONDS * SAMPLE_RATE)
+OUTPUT_FILES = ("speech.srt", "speech.vtt", "speech.txt")
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """The settings that shape decoding, parsed and checked once."""
+
+    language: str | None = None
+    task: str = "transcribe"
+    beam_size: int = 5
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    vad: bool = True
+    initial_prompt: str | None = None
+    hotwords: str | None = None
+    no_speech_threshold: float | None = 0.6
+    log_prob_threshold: float | None = -1.0
+    compression_ratio_threshold: float | None = 2.4
+    hallucination_silence: float | None = 2.0
+    condition_on_previous_text: bool = True
+    script: str = "t2s"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DecodeOptions:
+        if settings.asr_task not in ("transcribe", "translate"):
+            raise ConfigError(f"VIDSCRIBE_ASR_TASK={settings.asr_task!r} is not valid: expected transcribe "
+                              f"or translate")
+        if settings.asr_beam_size < 1:
+            raise ConfigError(f"VIDSCRIBE_ASR_BEAM_SIZE={settings.asr_beam_size} is not valid: "
+                              f"expected 1 or more")
+        if settings.chinese_script not in SCRIPT_MODES:
+            raise ConfigError(f"VIDSCRIBE_CHINESE_SCRIPT={settings.chinese_script!r} is not valid: expected "
+                              f"one of {', '.join(SCRIPT_MODES)}")
+        language = (settings.asr_language or "").strip().lower() or None
+        return cls(language=None if language == "auto" else language, task=settings.asr_task,
+                   beam_size=settings.asr_beam_size,
+                   temperatures=parse_temperatures(settings.asr_temperatures),
+                   vad=settings.asr_vad, initial_prompt=_text_or_none(settings.asr_initial_prompt),
+                   hotwords=_text_or_none(settings.asr_hotwords),
+                   no_speech_threshold=settings.asr_no_speech_threshold,
+                   log_prob_threshold=settings.asr_log_prob_threshold,
+                   compression_ratio_threshold=settings.asr_compression_ratio_threshold,
+                   hallucination_silence=settings.asr_hallucination_silence or None,
+                   condition_on_previous_text=settings.asr_condition_on_previous_text,
+                   script=settings.chinese_script)
+
+
+def _text_or_none(text: str | None) -> str | None:
+    return text.strip() or None if text else None
+
+
+def parse_temperatures(text: str) -> tuple[float, ...]:
+    """"0,0.2,0.4" -> (0.0, 0.2, 0.4); ConfigError when empty, negative or not numbers."""
+    try:
+        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        values = ()
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ConfigError(f"VIDSCRIBE_ASR_TEMPERATURES={text!r} is not valid: expected comma-separated "
+                          f"temperatures >= 0, e.g. 0,0.2,0.4,0.6,0.8,1.0")
+    return values
+
+
+def read_audio(path: str | Path) -> np.ndarray:
+    """The audio as float32 samples at 16 kHz mono (fast path: the pipeline's 16-bit mono WAV)."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (SAMPLE_RATE, 1, 2):
+                pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+                return pcm.astype(np.float32) / 32768.0
+    except (wave.Error, EOFError):
+        pass  # not a plain PCM WAV: let PyAV decode and resample it
+    except OSError as e:
+        raise SourceError(f"cannot read audio: {e.strerror or e}", source=str(path)) from None
+    from faster_whisper.audio import decode_audio
+
+    try:
+        return decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    except Exception as e:  # PyAV raises its own error types for undecodable input
+        raise SourceError(f"cannot decode audio: {' '.join(str(e).split()) or type(e).__name__}",
+                          source=str(path)) from None
+
+
+Chunk = tuple[int, int]  # start, end sample
+
+
+def speech_chunks(audio: np.ndarray) -> list[Chunk]:
+    """Silero VAD (bundled with faster-whisper) with its default options: padded speech chunks."""
+    from faster_whisper import vad
+
+    return [(c["start"], c["end"]) for c in vad.get_speech_timestamps(audio, vad.VadOptions())]
+
+
+def islands(chunks: Iterable[Chunk], max_samples: int = WINDOW_SAMPLES) -> list[list[Chunk]]:
+    """Pack consecutive chunks into groups of at most `max_samples` of speech (one window each);
+    a longer chunk forms a group of its own."""
+    groups: list[list[Chunk]] = []
+    size = 0
+    for start, end in chunks:
+        if end <= start:
+            continue
+        if groups and size + (end - start) <= max_samples:
+            groups[-1].append((start, end))
+            size += end - start
+        else:
+            groups.append([(start, end)])
+            size = end - start
+    return groups
+
+
+def _raw_segment(seg: Any, window: int) -> RawSegment:
+    """faster-whisper's Segment -> RawSegment (the edge between the library and pure code)."""
+    words = tuple(RawWord(float(w.start), float(w.end), w.word, float(w.probability))
+                  for w in seg.words or ())
+    return RawSegment(start=float(seg.start), end=float(seg.end), text=seg.text, words=words,
+                      avg_logprob=float(seg.avg_logprob), no_speech_prob=float(seg.no_speech_prob),
+                      window_compression_ratio=float(seg.compression_ratio),
+                      temperature=float(seg.temperature) if seg.temperature is not None else None,
+                      window=window)
+
+
+def _memory_error(e: RuntimeError, spec: ModelSpec | None) -> TransientError | None:
+    reason = " ".join(str(e).split())
+    if "out of memory" in reason.lower():
+        model = spec.describe() if spec else "the speech model"
+        return TransientError(f"out of memory while transcribing with {model}: {reason}")
+    return None
+
+
+@dataclass
+class Decoded:
+    """What decoding found, before post-processing."""
+
+    segments: list[RawSegment]
+    language: str | None
+    language_probability: float | None
+    speech_duration: float | None  # seconds VAD kept; None without VAD
+
+
+def detect_language(model: WhisperModel, audio: np.ndarray, groups: list[list[Chunk]]) -> tuple[str, float]:
+    """Whisper's language detection on the first 30 s of speech (all of the audio's start without VAD)."""
+    if not model.model.is_multilingual:
+        return "en", 1.0
+    limit = WINDOW_SAMPLES
+    pieces, size = [], 0
+    for s, e in (chunk for group in groups for chunk in group):
+        pieces.append(audio[s:min(e, s + limit - size)])
+        size += len(pieces[-1])
+        if size >= limit:
+            break
+    language, probability, _ = model.detect_language(audio=np.concatenate(pieces))
+    return language, float(probability)
+
+
+def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
+           progress: Callable[[float], None] = lambda fraction: None) -> Decoded:
+    """Run faster-whisper over the speech of `audio` (see the module docstring)."""
+    if options.vad:
+        groups = islands(speech_chunks(audio))
+        speech_duration = sum(e - s for g in groups for s, e in g) / SAMPLE_RATE
+    else:
+        groups = [[(0, len(audio))]] if len(audio) else []
+        speech_duration = None
+    if not groups:
+        return Decoded([], options.language, None, speech_duration)
+
+    language, probability = options.language, None
+    if language is None:
+        language, probability = detect_language(model, audio, groups)
+
+    total = sum(e - s for g in groups for s, e in g)
+    done = 0
+    segments: list[RawSegment] = []
+    windows: dict[tuple[int, int], int] = {}
+    for n, group in enumerate(groups):
+        piece = audio[group[0][0]:group[0][1]] if len(group) == 1 else np.concatenate(
+            [audio[s:e] for s, e in group])
+        # Previous text is a prompt only inside one continuous chunk: a group of several chunks has
+        # silences in it, and a window after one of them must not inherit text from before it.
+        continuous = len(group) == 1
+        found, _info = model.transcribe(
+            piece, language=language, task=options.task, beam_size=options.beam_size,
+            temperature=list(options.temperatures), vad_filter=False, word_timestamps=True,
+            initial_prompt=options.initial_prompt, hotwords=options.hotwords,
+            condition_on_previous_text=options.condition_on_previous_text and continuous,
+            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            hallucination_silence_threshold=options.hallucination_silence)
+        raw = []
+        for seg in found:  # decoding happens while iterating
+            raw.append(_raw_segment(seg, window=windows.setdefault((n, int(seg.seek)), len(windows))))
+            progress(min(1.0, (done + min(seg.end * SAMPLE_RATE, len(piece))) / total))
+        chunks = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in group]
+        segments.extend(restore_times(raw, chunks))
+        done += len(piece)
+        progress(min(1.0, done / total))
+    return Decoded(segments, language, probability, speech_duration)
+
+
+def transcribe(model: WhisperModel, audio: np.ndarray, options: DecodeOptions, *,
+               duration: float | None = None, spec: ModelSpec | None = None,
+               progress: Callable[[float], None] = lambda fraction: None) -> Speech:
+    """Decode and post-process: the stage's `Speech` for `audio`.
+
+    `duration` is the media's (nothing may end after it); without one, the audio's length is used.
+    """
+    audio_duration = len(audio) / SAMPLE_RATE
+    duration = min(duration, audio_duration) if duration and duration > 0 else audio_duration
+    if options.language is not None and options.language not in model.supported_languages:
+        raise ConfigError(f"VIDSCRIBE_ASR_LANGUAGE={options.language!r} is not a language this model knows "
+                          f"(e.g. ru, zh, en, yue)")
+    try:
+        decoded = decode(model, audio, options, progress)
+    except RuntimeError as e:
+        error = _memory_error(e, spec)
+        if error is None:
+            raise
+        raise error from None
+    segments, dropped = postprocess(decoded.segments, duration=duration,
+                                    compression_ratio_threshold=options.compression_ratio_threshold,
+                                    script=options.script, language=decoded.language)
+    problems = timing_problems(segments, duration)
+    if problems:  # postprocess guarantees the contract: a failure here is a bug, keep its traceback
+        raise RuntimeError(f"speech timing contract broken: {problems[:3]}")
+    return Speech(
+        language=decoded.language, segments=segments,
+        language_probability=None if decoded.language_probability is None
+        else round(decoded.language_probability, 4),
+        task=options.task, model=spec.name if spec else None,
+        compute_type=spec.compute_type if spec else None, device=spec.device if spec else None,
+        script=options.script if normalises_script(decoded.language, options.script) else "none",
+        vad=options.vad,
+        speech_duration=None if decoded.speech_duration is None else round(decoded.speech_duration, 3),
+        dropped=dropped)
+
+
+def render_files(speech: Speech) -> dict[str, str]:
+    """speech.srt, speech.vtt and speech.txt (one `[mm:ss] text` line per segment)."""
+    entries = [Entry(s.start, s.end, s.text) for s in speech.segments]
+    return {"speech.srt": to_srt(entries), "speech.vtt": to_vtt(entries), "speech.txt": to_text(entries)}
+
+
+def run(ctx: StageContext) -> StageOutput:
+    if ctx.audio_path is None:
+        return StageOutput(skipped="no audio stream")
+    options = DecodeOptions.from_settings(ctx.settings)
+    spec = resolve_spec(ctx.settings)
+    audio = read_audio(ctx.audio_path)
+    model = get_model(spec)
+    speech = transcribe(model, audio, options, duration=ctx.transcript.video.duration, spec=spec,
+                        progress=ctx.progress)
+    return StageOutput(changes={"speech": speech}, files=render_files(speech))
+
+
+STAGE = Stage(name="speech", version=VERSION, run=run, queue="speech")
