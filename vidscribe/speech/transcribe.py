@@ -16,7 +16,7 @@ How a clip is decoded (the guards against Whisper's failure modes on short socia
   survived every temperature are dropped, nothing is left past the media's end, timestamps are
   made monotonic with words inside their segment, and Chinese script is normalised (raw kept).
 
-Language is detected once per clip, on its speech, unless forced.
+Language is detected once per clip, on its first island of speech, unless forced.
 """
 
 from __future__ import annotations
@@ -194,21 +194,6 @@ class Decoded:
     speech_duration: float | None  # seconds VAD kept; None without VAD
 
 
-def detect_language(model: WhisperModel, audio: np.ndarray, groups: list[list[Chunk]]) -> tuple[str, float]:
-    """Whisper's language detection on the first 30 s of speech (all of the audio's start without VAD)."""
-    if not model.model.is_multilingual:
-        return "en", 1.0
-    limit = WINDOW_SAMPLES
-    pieces, size = [], 0
-    for s, e in (chunk for group in groups for chunk in group):
-        pieces.append(audio[s:min(e, s + limit - size)])
-        size += len(pieces[-1])
-        if size >= limit:
-            break
-    language, probability, _ = model.detect_language(audio=np.concatenate(pieces))
-    return language, float(probability)
-
-
 def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
            progress: Callable[[float], None] = lambda fraction: None) -> Decoded:
     """Run faster-whisper over the speech of `audio` (see the module docstring)."""
@@ -221,9 +206,9 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
     if not groups:
         return Decoded([], options.language, None, speech_duration)
 
+    # Language: forced, or detected by the first decoding (faster-whisper's own detection, on the
+    # first 30 s of that island's speech) and then kept for the rest of the clip.
     language, probability = options.language, None
-    if language is None:
-        language, probability = detect_language(model, audio, groups)
 
     total = sum(e - s for g in groups for s, e in g)
     done = 0
@@ -235,7 +220,7 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
         # Previous text is a prompt only inside one continuous chunk: a group of several chunks has
         # silences in it, and a window after one of them must not inherit text from before it.
         continuous = len(group) == 1
-        found, _info = model.transcribe(
+        found, info = model.transcribe(
             piece, language=language, task=options.task, beam_size=options.beam_size,
             temperature=list(options.temperatures), vad_filter=False, word_timestamps=True,
             initial_prompt=options.initial_prompt, hotwords=options.hotwords,
@@ -243,6 +228,8 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,
             hallucination_silence_threshold=options.hallucination_silence)
+        if language is None:
+            language, probability = info.language, float(info.language_probability)
         raw = []
         for seg in found:  # decoding happens while iterating
             raw.append(_raw_segment(seg, window=windows.setdefault((n, int(seg.seek)), len(windows))))
