@@ -9,6 +9,7 @@ import http.server
 import shutil
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class LocalServer:
     root: Path
     base: str
     requests: Counter = field(default_factory=Counter)  # path -> GET count
+    slow_bytes_per_second: int = 0  # > 0 throttles paths under /slow/ (to catch a download mid-way)
 
     def url(self, path: str) -> str:
         return f"{self.base}/{path.lstrip('/')}"
@@ -94,10 +96,19 @@ def http_server(tmp_path: Path) -> Iterator[LocalServer]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             server_state.requests[self.path.split("?")[0]] += 1
             if self.path.startswith("/status/"):
-                code = int(self.path.split("/")[2])
+                code = int(self.path.split("?")[0].split("/")[2])
                 self.send_error(code)
                 return
             super().do_GET()
+
+        def copyfile(self, source, outputfile) -> None:
+            if not self.path.startswith("/slow/"):
+                return super().copyfile(source, outputfile)
+            while chunk := source.read(1024):
+                outputfile.write(chunk)
+                rate = server_state.slow_bytes_per_second
+                if rate:
+                    time.sleep(len(chunk) / rate)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -114,3 +125,11 @@ def http_server(tmp_path: Path) -> Iterator[LocalServer]:
 @pytest.fixture()
 def data_root(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_asr_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny deterministic Whisper model (CTranslate2 format), built offline in ~0.3 s."""
+    import tiny_whisper
+
+    return tiny_whisper.build(tmp_path_factory.mktemp("tiny-asr") / "ru", language="ru")

@@ -181,6 +181,198 @@ def sample(out: Path) -> None:
     click.echo(str(out))
 
 
+# -- queue commands ------------------------------------------------------------------------------
+
+def _connect(settings: Settings):
+    from vidscribe.queue.connection import connect
+
+    return connect(settings.redis_url)
+
+
+def _wait(conn: Any, job_ids: list[str], poll: float = 0.5) -> int:
+    """Follow jobs (and the stage jobs a fetch job queues) to the end; returns how many failed."""
+    import time
+
+    from rq.job import Job, JobStatus
+    from rq.serializers import JSONSerializer
+
+    final = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+    pending, seen, failed, finished = list(job_ids), set(job_ids), 0, 0
+    tty = sys.stderr.isatty()
+    while pending:
+        for job in Job.fetch_many(pending, connection=conn, serializer=JSONSerializer):
+            if job is None:
+                pending = [j for j in pending if j in seen]
+                continue
+            status = job.get_status(refresh=False)
+            if status not in final:
+                continue
+            pending.remove(job.id)
+            if status == JobStatus.FINISHED:
+                finished += 1
+                result = job.return_value() or {}
+                for child in result.get("jobs", []) if isinstance(result, dict) else []:
+                    if child not in seen:
+                        seen.add(child)
+                        pending.append(child)
+            else:
+                failed += 1
+        total = len(seen)
+        line = f"jobs: {finished + failed}/{total} finished" + (f", {failed} failed" if failed else "")
+        if tty:
+            width = 30
+            filled = int(width * (finished + failed) / max(total, 1))
+            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}", nl=False, err=True)
+        if pending:
+            time.sleep(poll)
+    click.echo(("\r" if tty else "") + f"done: {finished} finished, {failed} failed".ljust(60), err=True)
+    return failed
+
+
+def _report(submissions: list[Any]) -> list[str]:
+    ids = []
+    for sub in submissions:
+        click.echo(sub.line())
+        ids += list(sub.job_ids)
+    return ids
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("--from-file", "from_file", metavar="FILE",
+              help="Read sources from FILE, one per line ('-' for stdin).")
+@click.option("--force", is_flag=True, help="Fetch and process again even if already processed.")
+@click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
+@settings_options(("media", "queue"))
+@click.pass_context
+def enqueue(ctx: click.Context, sources: tuple[str, ...], from_file: str | None, force: bool, wait: bool,
+            settings: Settings) -> None:
+    """Queue SOURCES for the workers: one line per source with its video ID (when known) and
+    'queued' or the reason it was refused. The same source is not queued twice."""
+    from vidscribe.queue import graph
+
+    items = _read_sources(sources, from_file)
+    if not items:
+        raise click.UsageError("give at least one SOURCE (or --from-file)")
+    conn = _connect(settings)
+    submissions = [graph.submit(conn, settings, item, force=force) for item in items]
+    job_ids = _report(submissions)
+    failed = _wait(conn, job_ids) if wait and job_ids else 0
+    if failed or any(s.refused and not s.refused.startswith("already") for s in submissions):
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option("--queues", default=",".join(["post", "subtitles", "speech", "download"]), show_default=True,
+              help="Comma-separated queues to serve, in priority order.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default: RQ's).")
+@settings_options(("media", "speech", "subtitles", "text", "queue"))
+def worker(queues: str, burst: bool, name: str | None, settings: Settings) -> None:
+    """Run an RQ worker. Models load once per worker process and stay loaded between jobs.
+
+    Stage settings (models, engines, limits) are the worker's own: its VIDSCRIBE_* variables and
+    these options. The data root comes with each job, from the command that queued it."""
+    import os
+
+    from vidscribe.worker import run_worker
+
+    # Jobs read their settings from the environment: export the effective ones given here.
+    for env, option, _, _ in describe():
+        value = getattr(settings, option[2:].replace("-", "_"))
+        if value is not None:
+            os.environ[env] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    conn = _connect(settings)
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    run_worker(conn, names, burst=burst, name=name, heartbeat=settings.job_heartbeat)
+
+
+@cli.command()
+@click.argument("video_id", required=False)
+@settings_options(("media", "queue"))
+def status(video_id: str | None, settings: Settings) -> None:
+    """Counts per stage and state, and failed videos with their reasons; or one video's stages.
+    Read from the store, so it stays right when Redis is flushed or restarted."""
+    from vidscribe.queue.status import summarise, video_lines
+
+    store = Store(settings.data)
+    if video_id:
+        for line in video_lines(store, video_id):
+            click.echo(line)
+        return
+    try:
+        conn = _connect(settings)
+    except VidscribeError as e:
+        conn = None
+        click.echo(f"note: {e}; showing the store only", err=True)
+    for line in summarise(store, conn).lines():
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("video_ids", nargs=-1)
+@click.option("--stage", default=None, help="Stage to run again, with the stages after it. Default (with "
+              "--failed/--unfinished): each video's first missing or failed stage.")
+@click.option("--all", "all_videos", is_flag=True, help="Every stored video.")
+@click.option("--failed", is_flag=True, help="Videos with a failed stage.")
+@click.option("--unfinished", is_flag=True, help="Videos with a stage that never finished (e.g. lost "
+              "with Redis), and sources never fetched.")
+@click.option("--before-version", metavar="V", help="Videos whose STAGE ran with a version older than V.")
+@click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
+@settings_options(("media", "queue"))
+@click.pass_context
+def reprocess(ctx: click.Context, video_ids: tuple[str, ...], stage: str | None, all_videos: bool, failed: bool,
+              unfinished: bool, before_version: str | None, wait: bool, settings: Settings) -> None:
+    """Run a stage again over stored media, never downloading again. The previous outputs stay
+    readable until the new ones are complete."""
+    from vidscribe.queue import graph
+
+    if stage is not None:
+        if stage == pipeline.MEDIA_STAGE:
+            raise click.UsageError("the media stage is not re-run from stored media; use "
+                                   "`vidscribe enqueue --force SOURCE`")
+        pipeline.get_stage(stage)
+    if before_version and not stage:
+        raise click.UsageError("--before-version needs --stage")
+    if not (video_ids or all_videos or failed or unfinished or before_version):
+        raise click.UsageError("name VIDEO_IDs or choose --all, --failed, --unfinished or --before-version")
+    if stage is None and (video_ids or all_videos):
+        raise click.UsageError("--stage is needed with VIDEO_IDs or --all")
+    store = Store(settings.data)
+    chosen = list(video_ids) + graph.select_videos(store, all_videos=all_videos, failed=failed,
+                                                   unfinished=unfinished, before_version=before_version,
+                                                   stage=stage)
+    conn = _connect(settings)
+    submissions = graph.reprocess(conn, settings, dict.fromkeys(chosen), stage)
+    if unfinished:
+        submissions += graph.requeue_sources(conn, settings, {"queued", "running"})
+    if not submissions:
+        click.echo("nothing to reprocess", err=True)
+    job_ids = _report(submissions)
+    if (_wait(conn, job_ids) if wait and job_ids else 0) or any(
+            s.refused and not s.refused.startswith("nothing") for s in submissions):
+        ctx.exit(1)
+
+
+@cli.command("retry-failed")
+@click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
+@settings_options(("media", "queue"))
+@click.pass_context
+def retry_failed(ctx: click.Context, wait: bool, settings: Settings) -> None:
+    """Queue again every failed fetch and every video with a failed stage (from that stage on)."""
+    from vidscribe.queue import graph
+
+    store = Store(settings.data)
+    conn = _connect(settings)
+    submissions = graph.reprocess(conn, settings, graph.select_videos(store, failed=True))
+    submissions += graph.requeue_sources(conn, settings, {"failed"})
+    if not submissions:
+        click.echo("no failed videos or sources", err=True)
+    job_ids = _report(submissions)
+    if wait and job_ids and _wait(conn, job_ids):
+        ctx.exit(1)
+
+
 @cli.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the table of all settings (as in the README).")
 def settings_command(markdown: bool) -> None:

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 MEDIA_STAGE = "media"
 # Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
-STAGE_MODULES: dict[str, str] = {}
+STAGE_MODULES: dict[str, str] = {
+    "align": "vidscribe.align",
+}
 
 
 class Reporter(Protocol):
@@ -111,8 +113,9 @@ def stage_context(settings: Settings, store: Store, transcript: Transcript) -> S
 
 
 def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
-              reporter: Reporter | None = None) -> StageRecord:
-    """Run one stage on a stored video and commit its outputs; failures are recorded, not raised.
+              reporter: Reporter | None = None, reraise: bool = False) -> StageRecord:
+    """Run one stage on a stored video and commit its outputs; failures are recorded, and raised
+    again only with `reraise` (the queue needs the exception to decide whether to retry).
 
     Outputs are written file by file (each atomic), then transcript.json; a stage that fails keeps
     its previous outputs and data, so a bad re-run never replaces a good result with nothing.
@@ -122,14 +125,15 @@ def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
     started = time.monotonic()
     output: StageOutput | None = None
     error: str | None = None
+    failure: Exception | None = None
     try:
         ctx = stage_context(settings, store, store.load(video_id))
         output = stage.run(ctx)
     except VidscribeError as e:
-        error = str(e)
+        error, failure = str(e), e
     except Exception as e:  # a bug: keep the traceback for --debug, record a one-line reason
         log.debug("stage %s failed on %s", stage.name, video_id, exc_info=True)
-        error = f"internal error in the {stage.name} stage: {type(e).__name__}: {e}"
+        error, failure = f"internal error in the {stage.name} stage: {type(e).__name__}: {e}", e
     seconds = round(time.monotonic() - started, 3)
 
     if output is None:
@@ -160,6 +164,8 @@ def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
         for name in stale:  # only after the new transcript no longer points at them
             (store.transcript_dir(video_id) / name).unlink(missing_ok=True)
     reporter.stage_finished(video_id, stage.name, record)
+    if reraise and failure is not None:
+        raise failure
     return record
 
 

@@ -96,8 +96,18 @@ class Settings:
     chinese_script: str = _setting("t2s", "Chinese script normalisation of speech and OCR text "
                                           "(raw text is kept too).", "text", choices=("none", "t2s", "s2t"))
 
+    # analysis
+    lexicons: str = _setting("default", "Lexicon files or folders of *.txt, comma-separated; \"default\" is "
+                                        "the shipped recruitment lexicon (\"\" for none).", "analysis")
+    phone_regions: str = _setting("RU,CN", "Regions tried in order for phone numbers written without a "
+                                           "country code (8 9xx... is Russian, 1xx xxxx xxxx Chinese).",
+                                  "analysis")
+    qr_fps: float = _setting(2.0, "Frames per second scanned for QR codes (0: off).", "analysis")
+
     # queue
     redis_url: str = _setting("redis://localhost:6379/0", "Redis for the job queue.", "queue")
+    job_heartbeat: int = _setting(30, "Seconds without a heartbeat after which a running job counts as "
+                                      "abandoned (its worker died) and is queued again.", "queue")
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -229,6 +229,24 @@ def _check_limits(info: dict[str, Any], settings: Settings, source: str) -> None
                           "(VIDSCRIBE_MAX_FILESIZE)", source=source)
 
 
+def guess_video_id(url: str) -> str | None:
+    """The video ID a URL will get, from yt-dlp's URL patterns alone (no network); None when only
+    fetching can tell (short links that redirect, pages whose ID is inside the HTML)."""
+    from yt_dlp.extractor import gen_extractor_classes
+
+    for ie in gen_extractor_classes():
+        if not ie.suitable(url):
+            continue
+        if ie.ie_key() == "Generic":  # a redirect may still land on a platform extractor
+            return None
+        try:
+            temp_id = ie.get_temp_id(url)
+        except Exception:  # an extractor's URL pattern without an id group
+            return None
+        return video_id_from_info(ie.ie_key(), temp_id, url) if temp_id else None
+    return None
+
+
 def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: DownloadProgress | None,
                force: bool) -> Fetched:
     import yt_dlp  # import cost (~0.5 s) paid only when a URL is fetched
@@ -262,6 +280,8 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
                        downloaded=False)
 
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob(".download-*"):  # left by a worker that was killed mid-download
+        shutil.rmtree(stale, ignore_errors=True)
     partial = Path(tempfile.mkdtemp(prefix=".download-", dir=directory))
     limit = settings.max_filesize
 

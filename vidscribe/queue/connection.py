@@ -1,0 +1,30 @@
+"""Redis connection and the queues. Jobs are JSON-serialised (never pickle), so rq's own tools and
+rq-dashboard can read them and nothing arriving from Redis is executed as data."""
+
+from __future__ import annotations
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from vidscribe.errors import ConfigError
+
+# In the order a worker serves them by default: finish videos already under way before starting new ones.
+QUEUE_NAMES = ("post", "subtitles", "speech", "download")
+
+
+def connect(url: str) -> Redis:
+    try:
+        conn = Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
+        conn.ping()
+    except (RedisError, ValueError, OSError) as e:
+        raise ConfigError(f"cannot reach Redis at {url} ({e}); start redis-server or set "
+                          "VIDSCRIBE_REDIS_URL") from None
+    return conn
+
+
+def get_queue(name: str, conn: Redis) -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ConfigError(f"unknown queue {name!r}; queues: {', '.join(QUEUE_NAMES)}")
+    return Queue(name, connection=conn, serializer=JSONSerializer)

@@ -1,0 +1,210 @@
+"""Putting work on the queues: a fetch job per source, then one job per stage per video, chained
+with RQ dependencies (align waits for speech and subtitles), deduplicated by deterministic job IDs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis import Redis
+from rq import Retry
+from rq.dependency import Dependency
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from vidscribe import pipeline
+from vidscribe.errors import VidscribeError
+from vidscribe.media.fetch import guess_video_id, stored_media
+from vidscribe.media.urls import classify
+from vidscribe.queue.connection import get_queue
+from vidscribe.settings import Settings
+from vidscribe.transcripts.model import Transcript
+from vidscribe.transcripts.sources import SourceLedger, SourceRecord, source_key
+from vidscribe.transcripts.store import Store
+
+ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+# Transient failures (network, HTTP 5xx, a killed worker) are retried with back-off; the scheduler
+# that `vidscribe worker` runs moves them back onto the queue.
+RETRY = Retry(max=3, interval=[10, 60, 300])
+RESULT_TTL = 24 * 3600
+FAILURE_TTL = 30 * 24 * 3600
+FETCH_TIMEOUT = 3600
+# Seconds of job time allowed per second of media, on top of a fixed allowance (CPU-sized).
+_PER_SECOND = {"speech": 4.0, "subtitles": 1.5}
+
+
+@dataclass(frozen=True)
+class Submission:
+    source: str
+    video_id: str | None
+    job_ids: tuple[str, ...] = ()
+    refused: str | None = None  # the one-line reason nothing was queued
+
+    def line(self) -> str:
+        what = f"refused: {self.refused}" if self.refused else "queued"
+        return f"{self.source}\t{self.video_id or '-'}\t{what}"
+
+
+def fetch_job_id(source: str) -> str:
+    return f"fetch-{source_key(source)}"
+
+
+def stage_job_id(video_id: str, stage: str) -> str:
+    return f"{stage}-{video_id}"
+
+
+def job_timeout(stage: str, duration: float | None) -> int:
+    return int(300 + _PER_SECOND.get(stage, 0.5) * (duration or 600))
+
+
+def active_job(conn: Redis, job_id: str) -> Job | None:
+    try:
+        job = Job.fetch(job_id, connection=conn, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return None
+    return job if job.get_status(refresh=False) in ACTIVE else None
+
+
+def downstream(stage: str) -> list[str]:
+    """`stage` and every stage that reads its output, directly or not, in pipeline order."""
+    chosen = {stage}
+    for name in pipeline.stage_names():
+        if set(pipeline.get_stage(name).after) & chosen:
+            chosen.add(name)
+    return [name for name in pipeline.stage_names() if name in chosen]
+
+
+def complete(transcript: Transcript) -> bool:
+    return all(transcript.stages.get(name) and transcript.stages[name].status in ("done", "skipped")
+               for name in pipeline.stage_names())
+
+
+def enqueue_stages(conn: Redis, data: str, video_id: str, stages: Iterable[str],
+                   duration: float | None) -> list[str]:
+    """One job per stage, each waiting for the stages it reads that are part of this graph.
+
+    A stage of this video that is already queued or running is reused, not queued twice.
+    """
+    jobs: dict[str, Job] = {}
+    order = [name for name in pipeline.stage_names() if name in set(stages)]
+    for name in order:
+        stage = pipeline.get_stage(name)
+        job_id = stage_job_id(video_id, name)
+        existing = active_job(conn, job_id)
+        if existing:
+            jobs[name] = existing
+            continue
+        parents = [jobs[d] for d in stage.after if d in jobs]
+        # allow_failure: align what exists even if one track failed.
+        depends = Dependency(jobs=parents, allow_failure=True) if parents else None
+        jobs[name] = get_queue(stage.queue, conn).enqueue(
+            "vidscribe.queue.jobs.stage_job", args=(video_id, name, data), job_id=job_id,
+            depends_on=depends, retry=RETRY, job_timeout=job_timeout(name, duration),
+            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, description=f"{name} {video_id}")
+    return [j.id for j in jobs.values()]
+
+
+def _enqueue_fetch(conn: Redis, settings: Settings, source: str, force: bool) -> str:
+    job = get_queue("download", conn).enqueue(
+        "vidscribe.queue.jobs.fetch_job", args=(source, str(settings.data), force), job_id=fetch_job_id(source),
+        retry=RETRY, job_timeout=FETCH_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+        description=f"fetch {source}")
+    SourceLedger(settings.data).put(SourceRecord(source, "queued", job_id=job.id))
+    return job.id
+
+
+def submit(conn: Redis, settings: Settings, source: str, force: bool = False) -> Submission:
+    """Queue one source unless it is already queued or (without `force`) already processed."""
+    store = Store(settings.data)
+    text = source.strip()
+    try:
+        ref = classify(text, settings.allow_private_urls)
+        if ref.path is not None:
+            if not ref.path.is_file():
+                raise VidscribeError("no such file", source=text)
+            text = str(ref.path.resolve())  # workers may run elsewhere in the tree: pass an absolute path
+            video_id = None  # a content hash; the fetch job computes it without copying twice
+        else:
+            video_id = guess_video_id(text)  # for finding earlier work only: fetching tells for sure
+    except VidscribeError as e:
+        return Submission(source, None, refused=e.reason)
+
+    if active_job(conn, fetch_job_id(text)):
+        return Submission(source, None, refused="already queued")
+    record = SourceLedger(settings.data).get(text)
+    video_id = video_id or (record.video_id if record else None)
+    if video_id and store.exists(video_id) and not force:
+        transcript = store.load(video_id)
+        if complete(transcript):
+            return Submission(source, video_id, refused="already processed (use --force to redo it)")
+        if stored_media(store, video_id):  # fetched before: finish it without downloading again
+            missing = [n for n in pipeline.stage_names() if n not in transcript.stages
+                       or transcript.stages[n].status == "failed"]
+            jobs = enqueue_stages(conn, str(settings.data), video_id, missing, transcript.video.duration)
+            return Submission(source, video_id, tuple(jobs))
+    known = video_id if video_id and store.exists(video_id) else None
+    return Submission(source, known, (_enqueue_fetch(conn, settings, text, force),))
+
+
+def reprocess(conn: Redis, settings: Settings, video_ids: Iterable[str], stage: str | None = None
+              ) -> list[Submission]:
+    """Queue `stage` and the stages after it for stored videos, from the stored media (no download).
+
+    Without `stage`, each video resumes at its first stage that is missing or failed.
+    """
+    store = Store(settings.data)
+    out = []
+    for video_id in video_ids:
+        try:
+            transcript = store.load(video_id)
+        except VidscribeError as e:
+            out.append(Submission(video_id, video_id, refused=e.reason))
+            continue
+        if not stored_media(store, video_id):
+            out.append(Submission(video_id, video_id, refused="media missing: enqueue the source again"))
+            continue
+        first = stage or next((n for n in pipeline.stage_names() if n not in transcript.stages
+                               or transcript.stages[n].status == "failed"), None)
+        if first is None:
+            out.append(Submission(video_id, video_id, refused="nothing to do: every stage is done"))
+            continue
+        jobs = enqueue_stages(conn, str(settings.data), video_id, downstream(first), transcript.video.duration)
+        out.append(Submission(video_id, video_id, tuple(jobs)))
+    return out
+
+
+def requeue_sources(conn: Redis, settings: Settings, statuses: set[str]) -> list[Submission]:
+    """Queue again the sources whose fetch never produced a video (failed, or lost with Redis)."""
+    out = []
+    for record in SourceLedger(settings.data).records():
+        if record.status not in statuses or record.video_id:
+            continue
+        if active_job(conn, fetch_job_id(record.source)):
+            continue
+        out.append(Submission(record.source, None, (_enqueue_fetch(conn, settings, record.source, False),)))
+    return out
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    # Numeric parts compare as numbers ("10" > "9"); the tuple keeps mixed parts comparable.
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in version.replace("-", ".").split("."))
+
+
+def select_videos(store: Store, *, all_videos: bool = False, failed: bool = False, unfinished: bool = False,
+                  before_version: str | None = None, stage: str | None = None) -> list[str]:
+    chosen = []
+    names = pipeline.stage_names()
+    for transcript in store.transcripts():
+        stages = transcript.stages
+        has_failed = any(r.status == "failed" for r in stages.values())
+        has_missing = any(n not in stages for n in names)
+        if all_videos or (failed and has_failed) or (unfinished and has_missing):
+            chosen.append(transcript.video.id)
+        elif before_version and stage:
+            record = stages.get(stage)
+            if record is None or _version_key(record.version) < _version_key(before_version):
+                chosen.append(transcript.video.id)
+    return chosen
+

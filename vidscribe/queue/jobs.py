@@ -1,0 +1,63 @@
+"""The job functions RQ runs: importable, JSON-safe arguments, JSON-safe results.
+
+A `VidscribeError` marked permanent (404, unsupported URL, not a video, too long) fails the job at
+once; anything transient (network, HTTP 5xx) is raised for RQ to retry with back-off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from redis.exceptions import RedisError
+from rq import get_current_job
+
+from vidscribe import pipeline
+from vidscribe.errors import VidscribeError
+from vidscribe.queue import graph
+from vidscribe.settings import Settings
+from vidscribe.transcripts.sources import SourceLedger, SourceRecord
+from vidscribe.transcripts.store import Store
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, VidscribeError):
+        return error.permanent
+    return not isinstance(error, (OSError, RedisError))  # a bug will not fix itself on retry
+
+
+def _fail(error: Exception) -> NoReturn:
+    job = get_current_job()
+    if _permanent(error) and job is not None:
+        job.retries_left = 0  # the worker's own job object: RQ will not retry what cannot succeed
+    raise error
+
+
+def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
+    """Media stage for one source, then the video's stage graph."""
+    settings = Settings.load(data=data)
+    store, ledger = Store(settings.data), SourceLedger(settings.data)
+    job = get_current_job()
+    job_id = job.id if job else None
+    ledger.put(SourceRecord(source, "running", job_id=job_id))
+    try:
+        transcript = pipeline.ingest_source(source, settings, store, force=force)
+    except Exception as e:
+        ledger.put(SourceRecord(source, "failed", error=str(e), permanent=_permanent(e), job_id=job_id))
+        _fail(e)
+    video = transcript.video
+    ledger.put(SourceRecord(source, "done", video_id=video.id, job_id=job_id))
+    todo = [n for n in pipeline.stage_names() if force or n not in transcript.stages
+            or transcript.stages[n].status == "failed"]
+    jobs = graph.enqueue_stages(job.connection, str(settings.data), video.id, todo, video.duration) \
+        if job and todo else []
+    return {"video_id": video.id, "jobs": jobs}
+
+
+def stage_job(video_id: str, stage: str, data: str) -> dict[str, Any]:
+    settings = Settings.load(data=data)
+    try:
+        record = pipeline.run_stage(pipeline.get_stage(stage), video_id, settings, Store(settings.data),
+                                    reraise=True)
+    except Exception as e:
+        _fail(e)
+    return {"video_id": video_id, "stage": stage, "status": record.status, "seconds": record.seconds}

@@ -1,0 +1,64 @@
+"""The ledger of submitted sources: `<data>/sources/<hash of the source>.json`.
+
+A transcript exists only once a video is fetched; before that (queued, downloading) and when the
+fetch fails (404, unsupported URL, too long) the ledger is the store's record of the source, so
+`vidscribe status` tells the truth even after Redis has lost its queues.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from vidscribe.atomic import atomic_write
+from vidscribe.transcripts.model import from_jsonable, to_jsonable
+
+SourceStatus = Literal["queued", "running", "done", "failed"]
+
+
+@dataclass
+class SourceRecord:
+    source: str
+    status: SourceStatus
+    video_id: str | None = None
+    error: str | None = None
+    permanent: bool | None = None  # for failures: would retrying help?
+    job_id: str | None = None
+    updated_at: str | None = None
+
+
+def source_key(source: str) -> str:
+    return hashlib.sha256(source.strip().encode("utf-8")).hexdigest()[:24]
+
+
+class SourceLedger:
+    def __init__(self, data_root: str | Path):
+        self.root = Path(data_root) / "sources"
+
+    def path(self, source: str) -> Path:
+        return self.root / f"{source_key(source)}.json"
+
+    def get(self, source: str) -> SourceRecord | None:
+        try:
+            return from_jsonable(SourceRecord, json.loads(self.path(source).read_text(encoding="utf-8")))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def put(self, record: SourceRecord) -> SourceRecord:
+        record.updated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        atomic_write(self.path(record.source), json.dumps(to_jsonable(record), ensure_ascii=False))
+        return record
+
+    def records(self) -> Iterator[SourceRecord]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("*.json")):
+            try:
+                yield from_jsonable(SourceRecord, json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue

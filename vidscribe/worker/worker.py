@@ -1,0 +1,76 @@
+"""The worker class, chosen deliberately.
+
+RQ's default `Worker` forks a work horse per job: every job would load the Whisper and OCR models
+again (seconds each), and native thread pools (CTranslate2, ONNX Runtime, OpenMP) and CUDA
+contexts do not survive fork(). So vidscribe runs jobs in the worker process itself
+(`SimpleWorker`); models load once per process and stay warm for every later job.
+
+What SimpleWorker gives up is the forking worker's heartbeat while a job runs, which is how RQ
+notices a worker that died mid-job. A thread here keeps the heartbeat going with a short TTL, so a
+worker killed with SIGKILL leaves an execution that expires within seconds; the next registry
+clean-up (every MAINTENANCE_INTERVAL, by any worker on the queue, and at start-up) sees it as
+abandoned and RQ re-queues the job (each job carries retries). Outputs are atomic, so the re-run
+starts from the last committed stage and nothing half-written is ever visible.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from redis import Redis
+from rq.job import Job
+from rq.queue import Queue
+from rq.serializers import JSONSerializer
+from rq.worker import SimpleWorker, WorkerStatus
+
+from vidscribe.queue.connection import QUEUE_NAMES, get_queue
+
+log = logging.getLogger(__name__)
+
+
+
+class VidscribeWorker(SimpleWorker):
+    heartbeat_ttl = 30  # seconds a job may go without a heartbeat before it counts as abandoned
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.heartbeat_ttl
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        execution = self.prepare_execution(job)
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(max(1.0, self.heartbeat_ttl / 5)):
+                try:
+                    self.maintain_heartbeats(job, execution)
+                except Exception:  # a Redis hiccup must not kill the job; the next beat retries
+                    log.warning("heartbeat for job %s failed", job.id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
+        thread.start()
+        try:
+            self.perform_job(job, queue, execution)
+        finally:
+            done.set()
+            thread.join()
+        self.set_state(WorkerStatus.IDLE)
+
+
+def make_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, name: str | None = None,
+                heartbeat: int = 30) -> VidscribeWorker:
+    heartbeat = max(2, heartbeat)
+    worker = VidscribeWorker([get_queue(q, conn) for q in queues], connection=conn, name=name,
+                             serializer=JSONSerializer, worker_ttl=max(heartbeat + 5, 20),
+                             maintenance_interval=max(1, heartbeat // 2))
+    worker.heartbeat_ttl = heartbeat
+    return worker
+
+
+def run_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, burst: bool = False,
+               name: str | None = None, heartbeat: int = 30, with_scheduler: bool = True) -> bool:
+    """Work until stopped (or, with `burst`, until the queues are empty). The scheduler runs in the
+    worker so retries with back-off come back on time."""
+    worker = make_worker(conn, queues, name, heartbeat)
+    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
