@@ -115,8 +115,15 @@ def _chain(script: Script, start: float) -> list[str]:
 
 def build(out_dir: str | os.PathLike[str], *, language: str = "ru", transcribe: Script = RUSSIAN,
           translate: Script = ENGLISH, d_model: int = 64, layers: int = 2, heads: int = 4, n_mels: int = 80,
-          quantization: str = "int8", seed: int = 0) -> Path:
-    """Write a tiny Whisper model to `out_dir` (replaced if it exists) and return its path."""
+          quantization: str = "int8", seed: int = 0, confidence: float = 24.0,
+          no_speech: float = 0.0) -> Path:
+    """Write a tiny Whisper model to `out_dir` (replaced if it exists) and return its path.
+
+    `confidence` scales the logit of each scripted token after the language (24: probability ~1;
+    8: an average log probability near -1.5, still decoded as scripted). `no_speech` scales the
+    logit of `<|nospeech|>` at `<|startoftranscript|>` (27 against the language's 24: a no-speech
+    probability ~0.96). Both together make a window Whisper's no-speech rule skips.
+    """
     from ctranslate2.specs import whisper_spec
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
@@ -184,7 +191,8 @@ def build(out_dir: str | os.PathLike[str], *, language: str = "ru", transcribe: 
     for prev, nxt in rules.items():
         emb[ids[prev]] = rnd(d)
         emb[ids[prev], axis_of[prev]] += 5.0
-        proj[ids[nxt], axis_of[prev]] += 24.0 / np.sqrt(d)
+        proj[ids[nxt], axis_of[prev]] += (24.0 if prev == "<|startoftranscript|>" else confidence) / np.sqrt(d)
+    proj[ids["<|nospeech|>"], axis_of["<|startoftranscript|>"]] += no_speech / np.sqrt(d)
     dec.embeddings.weight, dec.projection.weight = emb, proj
 
     # Scripted word alignment: the encoder frames of word k's time box carry a marker on an encoder

@@ -24,12 +24,14 @@ from vidscribe.transcripts.model import Transcript, VideoMeta  # noqa: E402
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """ru: transcribes to " привет мир", translates to " hello world"; zh: transcribes to
-    traditional "這是測試"; loop: transcribes to " да да да ..." until the length limit."""
+    traditional "這是測試"; loop: transcribes to " да да да ..." until the length limit; unsure:
+    like ru, but with a high no-speech probability and a low average log probability."""
     root = tmp_path_factory.mktemp("tiny-whisper")
     return {
         "ru": tiny_whisper.build(root / "ru", language="ru"),
         "zh": tiny_whisper.build(root / "zh", language="zh", transcribe=tiny_whisper.TRADITIONAL),
         "loop": tiny_whisper.build(root / "loop", language="ru", transcribe=tiny_whisper.LOOP),
+        "unsure": tiny_whisper.build(root / "unsure", language="ru", confidence=8, no_speech=27),
     }
 
 

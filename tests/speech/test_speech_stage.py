@@ -126,18 +126,33 @@ def test_each_stretch_after_silence_is_decoded_on_its_own(tiny_models, voices, m
     assert [n for n, _ in calls] == [e - s for s, e in chunks]
     assert all(k["condition_on_previous_text"] and not k["vad_filter"] and k["word_timestamps"]
                for _, k in calls)  # one continuous chunk each: previous text may prompt within it
-    assert [k["language"] for _, k in calls] == [None, "ru"]  # detected by the first, kept after
+    # The first island (< 30 s) is not all the speech: the language is detected on the first 30 s
+    # of speech across islands, then forced for every decoding.
+    assert [k["language"] for _, k in calls] == ["ru", "ru"] and speech.language_probability == 1.0
 
     # Chunks packed into one island have silences between them: no previous-text prompt there.
     calls.clear()
     run_tiny(tiny_models["ru"], np.concatenate([silence(3), voices["en"], silence(5), voices["ru"]]))
     assert len(calls) == 1 and calls[0][1]["condition_on_previous_text"] is False
+    assert calls[0][1]["language"] is None  # all the speech in one island: its decoding detects
     assert calls[0][1]["hallucination_silence_threshold"] == 2.0
 
 
 def test_a_repetition_loop_is_dropped(tiny_models, voices) -> None:
     speech = run_tiny(tiny_models["loop"], voices["ru"][: 2 * SR], vad=False, temperatures=(0.0,))
     assert speech.segments == [] and speech.dropped == {"repetition": 1}
+
+
+def test_a_window_judged_silent_is_skipped(tiny_models, voices) -> None:
+    """Whisper's no-speech rule: no-speech probability above asr_no_speech_threshold and average
+    log probability below asr_log_prob_threshold -> the window is silence, whatever was decoded."""
+    assert run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,)).segments == []
+    kept = run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,),
+                    no_speech_threshold=0.99)
+    (seg,) = kept.segments
+    assert seg.text == "привет мир" and seg.no_speech_prob > 0.9 and seg.avg_logprob < -1
+    assert run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,),
+                    log_prob_threshold=-2.0).segments  # confident enough: kept
 
 
 def test_nothing_ends_after_the_media(tiny_models, voices) -> None:

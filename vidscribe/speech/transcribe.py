@@ -16,7 +16,7 @@ How a clip is decoded (the guards against Whisper's failure modes on short socia
   survived every temperature are dropped, nothing is left past the media's end, timestamps are
   made monotonic with words inside their segment, and Chinese script is normalised (raw kept).
 
-Language is detected once per clip, on its first island of speech, unless forced.
+Language is detected once per clip, on its first 30 s of speech, unless forced.
 """
 
 from __future__ import annotations
@@ -194,6 +194,20 @@ class Decoded:
     speech_duration: float | None  # seconds VAD kept; None without VAD
 
 
+def detect_language(model: WhisperModel, audio: np.ndarray, groups: list[list[Chunk]]) -> tuple[str, float]:
+    """Whisper's language detection on the first 30 s of speech, across islands."""
+    if not model.model.is_multilingual:
+        return "en", 1.0
+    pieces, size = [], 0
+    for s, e in (chunk for group in groups for chunk in group):
+        pieces.append(audio[s:min(e, s + WINDOW_SAMPLES - size)])
+        size += len(pieces[-1])
+        if size >= WINDOW_SAMPLES:
+            break
+    language, probability, _ = model.detect_language(audio=np.concatenate(pieces))
+    return language, float(probability)
+
+
 def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
            progress: Callable[[float], None] = lambda fraction: None) -> Decoded:
     """Run faster-whisper over the speech of `audio` (see the module docstring)."""
@@ -206,9 +220,13 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
     if not groups:
         return Decoded([], options.language, None, speech_duration)
 
-    # Language: forced, or detected by the first decoding (faster-whisper's own detection, on the
-    # first 30 s of that island's speech) and then kept for the rest of the clip.
+    # Language: forced, or detected on the first 30 s of speech and kept for the whole clip. When
+    # the first island holds that much (or all the speech), its decoding detects it (faster-whisper's
+    # own detection, no extra work); otherwise a short first island (a cough before a monologue)
+    # must not decide alone, so detection runs on the first 30 s of all the speech.
     language, probability = options.language, None
+    if language is None and len(groups) > 1 and sum(e - s for s, e in groups[0]) < WINDOW_SAMPLES:
+        language, probability = detect_language(model, audio, groups)
 
     total = sum(e - s for g in groups for s, e in g)
     done = 0
