@@ -181,6 +181,20 @@ def sample(out: Path) -> None:
     click.echo(str(out))
 
 
+@cli.command()
+@click.argument("video_id")
+@click.option("--track", type=click.Choice(["speech", "subtitles", "aligned"]), default="aligned",
+              show_default=True, help="Which track to print.")
+@click.option("--format", "fmt", type=click.Choice(["json", "srt", "vtt", "txt", "md"]), default="txt",
+              show_default=True, help="Output format.")
+@settings_options(("media",))
+def show(video_id: str, track: str, fmt: str, settings: Settings) -> None:
+    """Print a stored output of VIDEO_ID (rendered from its transcript.json)."""
+    from vidscribe.transcripts.render import render
+
+    click.echo(render(Store(settings.data).load(video_id), track, fmt), nl=False)
+
+
 # -- queue commands ------------------------------------------------------------------------------
 
 def _connect(settings: Settings):

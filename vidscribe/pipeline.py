@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 MEDIA_STAGE = "media"
 # Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
 STAGE_MODULES: dict[str, str] = {
+    "speech": "vidscribe.speech",
     "align": "vidscribe.align",
 }
 

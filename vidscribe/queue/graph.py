@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from redis import Redis
 from rq import Retry
-from rq.dependency import Dependency
 from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Dependency, Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from vidscribe import pipeline
