@@ -103,6 +103,37 @@ class AlignedLine:
     disagrees: bool | None = None  # agreement below the flag threshold; None where not compared
 
 
+FindingKind = Literal["money", "phone", "telegram", "handle", "wechat", "email", "url", "qr", "account",
+                      "lexicon"]
+FindingTrack = Literal["speech", "subtitle", "overlay", "frame"]  # frame: seen in the picture (QR codes)
+
+
+@dataclass
+class Money:
+    """A normalised amount: `amount` (the lower bound of a range) to `amount_max` in `currency`."""
+
+    amount: float
+    currency: str  # ISO 4217: RUB, USD, CNY, EUR
+    amount_max: float | None = None  # upper bound of a range ("7700到27000美元"), else None
+    period: str | None = None  # day, week, month or year when stated (月薪, в месяц, per month)
+
+
+@dataclass
+class Finding:
+    """One thing the analysis stage found: an offer, a contact, a QR code, an account, a term."""
+
+    kind: str  # a FindingKind
+    value: str  # normalised: "27000 USD/month", "+79991234567", "@handle", the lexicon term, ...
+    raw: str  # the text as it appears in the track (or the QR payload)
+    start: float | None
+    end: float | None
+    track: str  # a FindingTrack
+    context: str | None = None  # the whole line (segment, cue or overlay) it was found in
+    money: Money | None = None
+    region: str | None = None  # phone: ISO 3166 country of the number
+    label: str | None = None  # lexicon: the term's category; account: the platform (douyin, ...)
+
+
 @dataclass
 class StageRecord:
     status: StageStatus
@@ -142,7 +173,7 @@ class Transcript:
     speech: Speech | None = None
     subtitles: Subtitles | None = None
     aligned: list[AlignedLine] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)  # filled by the analysis stage
+    findings: list[Finding] = field(default_factory=list)  # filled by the analysis stage
 
     def to_dict(self) -> dict[str, Any]:
         data = to_jsonable(self)
