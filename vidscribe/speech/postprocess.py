@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from vidscribe.transcripts.model import Segment, Word
 
 # Languages whose Han characters are not Chinese: script conversion would corrupt them.
 NO_SCRIPT_CONVERSION = frozenset({"ja"})
+# Han ideographs (the characters OpenCC converts); other text skips the converter entirely.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,10 @@ def normalises_script(language: str | None, mode: str) -> bool:
     return mode != "none" and language not in NO_SCRIPT_CONVERSION
 
 
+def _script(text: str, mode: str) -> str:
+    return normalise_script(text, mode) if mode != "none" and _HAN.search(text) else text
+
+
 def _ms(seconds: float) -> float:
     return round(seconds, 3)
 
@@ -140,14 +147,14 @@ def finalise(segments: Iterable[RawSegment], script: str = "t2s", language: str 
     out, dropped = [], 0
     for seg in segments:
         raw = seg.text.strip()
-        text = normalise_script(raw, mode).strip()
+        text = _script(raw, mode).strip()
         if not text:
             dropped += 1
             continue
         words = []
         for w in seg.words:
             w_raw = w.text.strip()
-            w_text = normalise_script(w_raw, mode).strip()
+            w_text = _script(w_raw, mode).strip()
             if w_text:
                 words.append(Word(start=_ms(w.start), end=_ms(w.end), text=w_text,
                                   probability=round(float(w.probability), 4),
