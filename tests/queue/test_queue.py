@@ -22,7 +22,6 @@ from vidscribe.samples import ClipSpec, TextLayer, Utterance, make_clip
 from vidscribe.transcripts.sources import SourceLedger
 from vidscribe.transcripts.store import Store
 
-
 # yt-dlp's generic extractor GETs a direct link once to sniff it, then once to download it.
 GETS_PER_FETCH = 2
 

@@ -6,10 +6,10 @@ contexts do not survive fork(). So vidscribe runs jobs in the worker process its
 (`SimpleWorker`); models load once per process and stay warm for every later job.
 
 What SimpleWorker gives up is the forking worker's heartbeat while a job runs, which is how RQ
-notices a worker that died mid-job. A thread here keeps the heartbeat going with a short TTL, so a
-worker killed with SIGKILL leaves an execution that expires within seconds; the next registry
-clean-up (every MAINTENANCE_INTERVAL, by any worker on the queue, and at start-up) sees it as
-abandoned and RQ re-queues the job (each job carries retries). Outputs are atomic, so the re-run
+notices a worker that died mid-job. A thread here keeps the heartbeat going with a short TTL (the
+`job_heartbeat` setting), so a worker killed with SIGKILL leaves an execution that expires within
+that time; the next registry clean-up (every half TTL, by any worker on the queue, and at
+start-up) sees it as abandoned and RQ re-queues the job (each job carries retries). Outputs are atomic, so the re-run
 starts from the last committed stage and nothing half-written is ever visible.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from redis import Redis
@@ -39,23 +40,32 @@ class VidscribeWorker(SimpleWorker):
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         execution = self.prepare_execution(job)
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(max(1.0, self.heartbeat_ttl / 5)):
-                try:
-                    self.maintain_heartbeats(job, execution)
-                except Exception:  # a Redis hiccup must not kill the job; the next beat retries
-                    log.warning("heartbeat for job %s failed", job.id, exc_info=True)
-
-        thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
-        thread.start()
+        self._beating = (job, execution)
+        self._start_heartbeat_thread()
         try:
             self.perform_job(job, queue, execution)
         finally:
-            done.set()
-            thread.join()
+            self._beating = None
         self.set_state(WorkerStatus.IDLE)
+
+    def _start_heartbeat_thread(self) -> None:
+        # One thread for the worker's life: a thread per job would cost more than a trivial job.
+        if getattr(self, "_heart", None) is not None:
+            return
+
+        def beat() -> None:
+            while True:
+                time.sleep(max(1.0, self.heartbeat_ttl / 5))
+                current = self._beating
+                if current is None:
+                    continue
+                try:
+                    self.maintain_heartbeats(*current)
+                except Exception:  # a Redis hiccup must not kill the job; the next beat retries
+                    log.warning("heartbeat for job %s failed", current[0].id, exc_info=True)
+
+        self._heart = threading.Thread(target=beat, name="vidscribe-heartbeat", daemon=True)
+        self._heart.start()
 
 
 def make_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, name: str | None = None,
