@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from qr_clip import QR_END, QR_PAYLOAD, QR_START, WATERMARK, make_qr_clip
 
 from vidscribe.analysis.lexicon import load_lexicons
 from vidscribe.analysis.qr import scan_video
-from vidscribe.analysis.stage import STAGE, analyse, merge_repeats, phone_regions
+from vidscribe.analysis.stage import STAGE, analyse, line_matches, merge_repeats, phone_regions
+from vidscribe.analysis.text import fold
 from vidscribe.errors import ConfigError
 from vidscribe.settings import Settings
 from vidscribe.stage import StageContext
@@ -104,6 +107,21 @@ def test_findings_survive_the_store(tmp_path: Path, lexicons):
     assert loaded.findings == t.findings
     money = next(f for f in loaded.findings if f.kind == "money" and f.track == "subtitle")
     assert money.money is not None and money.money.amount == 2_000_000 and money.money.currency == "RUB"
+
+
+# Text with the characters the extractors care about, in any order.
+_ALPHABET = st.sampled_from(list("0123456789 ,.-+:：@/$¥€₽万千百亿十两一二五零到至月薪元卢布美微信号抖音тысячрубдоот"
+                                 "kmTtgGxXvV年日%()（）\n"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.text(alphabet=_ALPHABET, max_size=60)))
+def test_extractors_never_fail_on_any_text(text):
+    folded = fold(text)
+    for m in line_matches(folded, [], REGIONS, watermark=True):
+        assert 0 <= m.start < m.end <= len(folded) and m.value
+        if m.money is not None:
+            assert m.money.amount >= 0 and (m.money.amount_max is None or m.money.amount_max > m.money.amount)
 
 
 def test_bad_phone_region():
