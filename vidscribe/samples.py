@@ -19,6 +19,8 @@ import numpy as np
 from vidscribe.errors import ConfigError
 
 CJK_FONT = "Noto Sans CJK SC"
+CJK_SERIF_FONT = "Noto Serif CJK SC"
+CJK_MONO_FONT = "Noto Sans Mono CJK SC"
 SPEECH_RATE = 16000
 
 
@@ -57,6 +59,32 @@ class ClipSpec:
     speech: list[Utterance] = field(default_factory=list)
     audio: bool = True
     video_codec: str = "libx264"
+    # Filters applied to the background before the text is drawn, e.g. "noise=alls=40:allf=t".
+    background_filters: str | None = None
+    # Cap the video bitrate ("2M") like a platform re-encode; None: x264 CRF 23 only.
+    video_bitrate: str | None = None
+
+
+# Burned-in subtitle looks seen on Douyin/TikTok clips (TextLayer keyword arguments).
+SUBTITLE_STYLES: dict[str, dict[str, object]] = {
+    "outline": {"color": "white", "border": 3, "border_color": "black"},
+    "thin": {"color": "white", "border": 1, "border_color": "black"},
+    "yellow": {"color": "0xFFE000", "border": 2, "border_color": "black"},
+    "boxed": {"color": "white", "border": 0, "box": "black@0.6"},
+}
+
+
+def subtitle(text: str, start: float, end: float, *, style: str = "outline", size: int = 40,
+             font: str = CJK_FONT, bottom: str = "h*0.86", line_height: float = 1.3) -> list[TextLayer]:
+    """Layers for one subtitle cue, each line centred, the block anchored at `bottom` (an ffmpeg
+    expression for the last line's baseline) the way subtitle editors stack two-line cues."""
+    lines = [line for line in text.split("\n") if line]
+    layers = []
+    for i, line in enumerate(lines):
+        lift = round((len(lines) - 1 - i) * line_height * size)
+        layers.append(TextLayer(line, start, end, y=f"{bottom}-{lift}-ascent", size=size, font=font,
+                                **SUBTITLE_STYLES[style]))  # type: ignore[arg-type]
+    return layers
 
 
 DEMO = ClipSpec(
@@ -76,6 +104,9 @@ DEMO = ClipSpec(
         Utterance(4.0, "The bonus is two million roubles.", "en-us"),
     ],
 )
+
+
+_ENDLESS_SOURCES = {"mandelbrot", "life", "cellauto"}
 
 
 def _require(tool: str) -> str:
@@ -141,7 +172,9 @@ def make_clip(spec: ClipSpec, out: str | Path) -> Path:
         tmp = Path(tmp_name)
         source = spec.background if "=" in spec.background else spec.background + "="
         sep = ":" if not source.endswith("=") else ""
-        video_in = f"{source}{sep}size={spec.width}x{spec.height}:rate={spec.fps}:duration={spec.duration}"
+        video_in = f"{source}{sep}size={spec.width}x{spec.height}:rate={spec.fps}"
+        if source.split("=")[0] not in _ENDLESS_SOURCES:  # these have no duration option; -t ends them
+            video_in += f":duration={spec.duration}"
         filters = []
         for i, layer in enumerate(spec.layers):
             textfile = tmp / f"layer{i}.txt"
@@ -157,13 +190,19 @@ def make_clip(spec: ClipSpec, out: str | Path) -> Path:
                 track[at: at + len(voice)] += voice
             _write_wav(tmp / "speech.wav", track)
             cmd += ["-i", str(tmp / "speech.wav")]
+        if spec.background_filters:
+            filters.insert(0, spec.background_filters)
         if filters:
             cmd += ["-vf", ",".join(filters)]
         cmd += ["-c:v", spec.video_codec, "-pix_fmt", "yuv420p"]
         if spec.video_codec == "libx264":
             cmd += ["-preset", "veryfast", "-crf", "23"]
+        if spec.video_bitrate:
+            cmd += ["-maxrate", spec.video_bitrate, "-bufsize", spec.video_bitrate]
         if spec.audio:
             cmd += ["-c:a", "libopus" if out.suffix == ".webm" else "aac", "-shortest"]
         cmd += ["-t", str(spec.duration), str(out)]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+        done = subprocess.run(cmd, capture_output=True, timeout=600)
+        if done.returncode:
+            raise RuntimeError(f"ffmpeg failed making {out.name}: {done.stderr.decode(errors='replace')[-800:]}")
     return out

@@ -1,0 +1,197 @@
+"""Cheap per-frame subtitle change detection inside the band: a text mask and a change tracker.
+
+OCR costs ~100 ms per band crop, decoding a frame ~1 ms; so OCR runs once per stable interval and
+this module finds the intervals. Grey-level differences fail on bright or moving backgrounds
+(white text over a ~230 sky barely changes the pixels), so the tracker compares *text masks*:
+bright pixels with a much darker pixel within 2 px (the outline, shadow or box every readable
+burned-in subtitle has). A subtitle's mask pixels stay put while it is shown, whatever moves
+behind it; background clutter comes and goes. Changes are confirmed over a few frames (one-frame
+glitches are ignored) and then placed on the exact frame by bisecting over the recent masks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+_K3 = np.ones((3, 3), np.uint8)
+_K5 = np.ones((5, 5), np.uint8)
+
+
+def text_mask(gray: np.ndarray, *, bright: int = 170, contrast: int = 90) -> np.ndarray:
+    """uint8 0/1 mask of pixels at least `bright` with a pixel `contrast` darker within 2 px."""
+    darkest = cv2.erode(gray, _K5)
+    local = cv2.subtract(gray, darkest)
+    _, hi = cv2.threshold(gray, bright - 1, 1, cv2.THRESH_BINARY)
+    _, edge = cv2.threshold(local, contrast - 1, 1, cv2.THRESH_BINARY)
+    return cv2.bitwise_and(hi, edge)
+
+
+def dilate(mask: np.ndarray, radius: int = 1) -> np.ndarray:
+    return cv2.dilate(mask, _K3 if radius == 1 else np.ones((2 * radius + 1,) * 2, np.uint8))
+
+
+def overlap(a: np.ndarray, b_dilated: np.ndarray) -> int:
+    """Pixels of mask `a` covered by (an already dilated) mask `b`."""
+    return cv2.countNonZero(cv2.bitwise_and(a, b_dilated))
+
+
+def first_true(lo: int, hi: int, pred: Callable[[int], bool]) -> int:
+    """Smallest i in [lo, hi] with pred(i), assuming pred is monotone (False... then True...).
+
+    Returns hi + 1 when pred is False everywhere. Used to place a confirmed change on the exact
+    frame among the recent ones.
+    """
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid - 1
+        else:
+            lo = mid + 1
+    return lo
+
+
+@dataclass
+class Change:
+    """The interval that began at `index` (frames numbered as pushed): its settled reference mask."""
+
+    index: int
+    ref: np.ndarray  # uint8 0/1, the pixels that stayed text over the first frames
+    pixels: int  # ref's size; below the tracker's min_pixels the interval counts as empty
+    same_as_previous: bool = False  # the masks match the previous interval's: same text, no new OCR
+
+
+class ChangeTracker:
+    """Feed one mask per frame (`push`); get back the start of each new stable interval.
+
+    `min_pixels`: text area (mask pixels) below which a band counts as empty, about half a
+    character. `keep`: fraction of the current text's pixels that must still be there, exactly
+    (the same line keeps 90-100% of its pixels over noisy, moving backgrounds; a different line
+    at the same place 45-60%).
+    `fresh`: new persistent text, as a fraction of the current text (and at least `min_pixels`),
+    that means a new subtitle. `confirm`: frames a change must persist before it counts.
+    `settle`: frames after a change whose common pixels become the new reference; `grow`:
+    frames after a change during which pixels that turn stable join the reference.
+    """
+
+    def __init__(self, min_pixels: int, *, keep: float = 0.75, fresh: float = 0.5, confirm: int = 2,
+                 settle: int = 2, window: int = 12, grow: int = 12):
+        if window < confirm + settle + 1:
+            raise ValueError("window too small for confirm + settle")
+        self.min_pixels = max(1, int(min_pixels))
+        self.keep = keep
+        self.fresh = fresh
+        self.confirm = confirm
+        self.settle = settle
+        self.grow = grow
+        self._masks: deque[tuple[int, np.ndarray]] = deque(maxlen=window)
+        self._ref: np.ndarray | None = None
+        self._ref_pixels = 0
+        self._ref_dilated: np.ndarray | None = None
+        self._start = 0  # index where the current interval began
+        self._settled = False
+        self._pending = 0
+        self._prev_ref: np.ndarray | None = None  # reference of the interval before, for same-text
+        self._prev_pixels = 0
+
+    @property
+    def current_start(self) -> int:
+        return self._start
+
+    def _mask_at(self, index: int) -> np.ndarray:
+        first = self._masks[0][0]
+        return self._masks[index - first][1]
+
+    def _settle(self, upto: int) -> Change | None:
+        """Build the reference from frames start..upto; returns the Change once settled."""
+        ref = None
+        for i in range(self._start, upto + 1):
+            m = self._mask_at(i)
+            ref = m.copy() if ref is None else cv2.bitwise_and(ref, m)
+        assert ref is not None
+        self._ref = ref
+        self._ref_pixels = cv2.countNonZero(ref)
+        self._ref_dilated = dilate(ref, 2)
+        self._settled = True
+        same = False
+        if self._prev_ref is not None and self._prev_pixels >= self.min_pixels \
+                and self._ref_pixels >= self.min_pixels:
+            # Split by a glitch (occlusion, flash) rather than a new subtitle: each side covers
+            # nearly all of the other, pixel for pixel (with a 1-px tolerance, two different dense
+            # CJK lines at one place overlap 80-95%; exactly, 45-60%).
+            a = overlap(self._prev_ref, ref) / self._prev_pixels
+            b = overlap(ref, self._prev_ref) / self._ref_pixels
+            same = a >= 0.85 and b >= 0.85
+        elif self._prev_ref is not None:
+            same = self._prev_pixels < self.min_pixels and self._ref_pixels < self.min_pixels
+        return Change(self._start, ref, self._ref_pixels, same)
+
+    def _changed(self, mask: np.ndarray, prev: np.ndarray | None) -> bool:
+        if self._ref is None:
+            return False
+        if self._ref_pixels >= self.min_pixels and overlap(self._ref, mask) < self.keep * self._ref_pixels:
+            return True
+        if prev is None:
+            return False
+        fresh = cv2.bitwise_and(cv2.bitwise_and(mask, prev), cv2.bitwise_not(self._ref_dilated) & 1)
+        return cv2.countNonZero(fresh) >= max(self.min_pixels, self.fresh * self._ref_pixels)
+
+    def push(self, index: int, mask: np.ndarray) -> list[Change]:
+        """Process frame `index` (consecutive integers from 0). Returns settled new intervals."""
+        if self._masks and index != self._masks[-1][0] + 1:
+            raise ValueError("frames must be pushed in order without gaps")
+        prev = self._masks[-1][1] if self._masks else None
+        self._masks.append((index, mask.copy()))
+        out: list[Change] = []
+        if not self._settled:
+            if index - self._start + 1 >= self.settle:
+                change = self._settle(index)
+                if change is not None:
+                    out.append(change)
+            return out
+        if not self._changed(mask, prev):
+            self._pending = 0
+            if index - self._start < self.grow and len(self._masks) >= 3:
+                # After a cut the encoder sharpens the new text over several frames: let the
+                # reference take in pixels that have since been stable for three frames, so the
+                # sharpening is not mistaken for new text. Only early on: later growth is news.
+                stable = cv2.bitwise_and(cv2.bitwise_and(mask, self._masks[-2][1]), self._masks[-3][1])
+                assert self._ref is not None
+                self._ref = cv2.bitwise_or(self._ref, stable)
+                self._ref_pixels = cv2.countNonZero(self._ref)
+                self._ref_dilated = dilate(self._ref, 2)
+            return out
+        self._pending += 1
+        if self._pending < self.confirm:
+            return out
+        # Confirmed at `index`; the change began at most `confirm - 1` frames before, possibly earlier
+        # for a detector that lags (new text needs two frames to count as persistent).
+        newest = self._masks[-1][1]
+        fresh_part = cv2.bitwise_and(newest, cv2.bitwise_not(self._ref_dilated) & 1)
+        fresh_pixels = cv2.countNonZero(fresh_part)
+        ref, ref_pixels = self._ref, self._ref_pixels
+        assert ref is not None
+
+        def looks_new(i: int) -> bool:
+            m = self._mask_at(i)
+            if ref_pixels >= self.min_pixels and overlap(ref, m) < self.keep * ref_pixels:
+                return True
+            return fresh_pixels >= self.min_pixels and overlap(fresh_part, dilate(m)) >= 0.5 * fresh_pixels
+
+        lo = max(self._start + 1, self._masks[0][0])
+        hi = index - self.confirm + 1
+        start = min(first_true(lo, hi, looks_new), hi)
+        self._prev_ref, self._prev_pixels = self._ref, self._ref_pixels
+        self._start = start
+        self._pending = 0
+        self._settled = False
+        self._ref = None
+        if index - start + 1 >= self.settle:
+            change = self._settle(index)
+            if change is not None:
+                out.append(change)
+        return out

@@ -1,0 +1,437 @@
+"""The subtitle pass over a video: locate the band, track changes on every frame, OCR once per
+stable interval, build cues and overlays. Returns plain data; `stage.py` turns it into the
+transcript and files.
+
+Two sequential decodes, because seeking in long-GOP H.264 costs more than decoding: a short
+*locate* pass OCRs a few downscaled whole frames until a centred line shows up at one height in
+two of them (usually the first two, 0.7 s apart), then the *track* pass reads every frame,
+computes a text mask of each candidate band and runs OCR only when the mask says the text there
+changed, in a worker thread so decoding goes on meanwhile. A candidate band whose text never
+changes (a fixed title) ends up an overlay, not cues.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vidscribe.media.frames import FrameReader, VideoInfo
+from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
+from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
+from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_mask
+from vidscribe.subtitles.engines import OcrEngine, TextLine
+from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
+
+SAMPLE_SIDE = 640  # whole frames are OCRed for band finding at this long side (thin text needs >480)
+MIN_ROW_SCORE = 0.5
+REF_STRIDE = 1_000_000  # CueDraft.ref = band number * REF_STRIDE + interval number
+
+
+@dataclass
+class Timings:
+    locate: float = 0.0  # the whole locate pass (its decoding and OCR)
+    decode: float = 0.0  # track pass: decoding
+    detect: float = 0.0  # track pass: text masks and change tracking
+    ocr: float = 0.0  # track pass: OCR calls (in a worker thread, overlapping decoding)
+    total: float = 0.0
+    frames: int = 0
+    samples: int = 0  # locate-pass OCR calls
+    ocr_calls: int = 0  # track-pass OCR calls
+
+
+@dataclass
+class OverlayDraft:
+    start: float
+    end: float
+    text: str
+    score: float
+    box: tuple[int, int, int, int]
+    centred: bool
+
+
+@dataclass
+class Extraction:
+    info: VideoInfo
+    band: Band | None  # the band the cues came from (the one with most cues)
+    cues: list[CueDraft]
+    overlays: list[OverlayDraft]
+    images: dict[int, np.ndarray]  # CueDraft.ref -> BGR band crop the text was read from
+    timings: Timings = field(default_factory=Timings)
+    bands: list[Band] = field(default_factory=list)  # every candidate band tracked
+
+
+def _read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
+    """OCR rows of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
+    lines = [TextLine(ln.text, ln.score, (int(ln.box[0] / scale), int(ln.box[1] / scale) + dy,
+                                          int(math.ceil(ln.box[2] / scale)),
+                                          int(math.ceil(ln.box[3] / scale)) + dy))
+             for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
+    return group_rows(lines)
+
+
+def _sample_times(duration: float) -> Iterator[float]:
+    # Dense at first (the band is usually clear within a few seconds), then sparse, ~40 at most.
+    t = 0.3
+    while t < 6.0:
+        yield t
+        t += 0.7
+    step = max(1.5, duration / 40 if duration > 0 else 1.5)
+    while True:
+        yield t
+        t += step
+
+
+@dataclass
+class Located:
+    info: VideoInfo
+    bands: list[Band]
+    samples: list[Sample]
+    images: list[np.ndarray]  # the downscaled sample frames
+    scale: float
+
+
+def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: Timings) -> Located:
+    """Sample whole frames until a centred line recurs at one height (or the video ends)."""
+    started = time.perf_counter()
+    samples: list[Sample] = []
+    images: list[np.ndarray] = []
+    bands: list[Band] = []
+    with FrameReader(path) as reader:
+        info = reader.info
+        scale = min(1.0, SAMPLE_SIDE / max(info.width, info.height))
+        override = parse_band(band_setting, info.height) if band_setting else None
+        for t, frame in reader.frames(times=_sample_times(info.duration)):
+            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                if scale < 1.0 else frame.copy()
+            samples.append(Sample(t, _read_rows(engine, small, scale=scale)))
+            images.append(small)
+            if len(samples) >= 2 and (override or candidate_bands(samples, info.width, info.height)):
+                break
+    if override:
+        rows = [r for s in samples for r in s.rows if override[0] <= r.cy < override[1]]
+        h = float(np.median([r.height for r in rows])) if rows else (override[1] - override[0]) / 3
+        bands = [Band(override[0], override[1], h, source="setting",
+                      lines_cy=tuple(sorted({r.cy for r in rows if is_centred(r, info.width)})))]
+    else:
+        bands = candidate_bands(samples, info.width, info.height)
+    timings.locate = time.perf_counter() - started
+    timings.samples = len(samples)
+    return Located(info, bands, samples, images, scale)
+
+
+def _polarity(band: Band, located: Located) -> str:
+    """Light text with a dark outline or box (nearly all subtitles), unless the light mask misses
+    the subtitle rows the samples read and the inverted one finds them (dark text, light box)."""
+    light = dark = 0.0
+    for sample, image in zip(located.samples, located.images, strict=True):
+        for row in sample.rows:
+            if not (band.y0 <= row.cy < band.y1 and is_centred(row, located.info.width)):
+                continue
+            x0, y0, x1, y1 = (int(v * located.scale) for v in row.box)
+            gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+            if gray.size:
+                light += cv2.countNonZero(text_mask(gray)) / gray.size
+                dark += cv2.countNonZero(text_mask(255 - gray)) / gray.size
+    return "dark" if light < 0.03 and dark > 3 * light else "light"
+
+
+@dataclass
+class _Interval:
+    start: int  # frame index
+    pixels: int
+    same_as_previous: bool
+    copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
+    next_copy: int = 0
+    end: int = -1
+    rows: Future[list[Row]] | list[Row] | None = None
+    start_t: float = 0.0  # seconds, filled when the pass ends
+    end_t: float = 0.0
+
+
+class _BandTrack:
+    """Change tracking and OCR scheduling for one band."""
+
+    def __init__(self, band: Band, polarity: str, blank: list[tuple[int, int, int, int]],
+                 ocr: Callable[[np.ndarray, int], Future[list[Row]] | list[Row]]):
+        self.band = band
+        self.polarity = polarity
+        self.min_pixels = max(40, int(0.12 * band.line_height ** 2))  # about half a character
+        self.tracker = ChangeTracker(self.min_pixels, window=12)
+        self.blank = [(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
+                      for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
+        self.intervals: list[_Interval] = []
+        self._ocr = ocr
+
+    def push(self, index: int, frame: np.ndarray) -> None:
+        crop = frame[self.band.y0:self.band.y1]
+        gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        mask = text_mask(gray if self.polarity == "light" else 255 - gray)
+        for x0, y0, x1, y1 in self.blank:
+            mask[y0:y1, x0:x1] = 0
+        for change in self.tracker.push(index, mask):
+            if self.intervals:
+                self.close(change.index)
+            iv = _Interval(change.index, change.pixels, change.same_as_previous)
+            self.intervals.append(iv)
+            iv.copies.append((index, crop.copy()))
+            iv.next_copy = change.index + 2 * max(2, index - change.index)
+        if self.intervals and index == self.intervals[-1].next_copy:
+            # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
+            iv = self.intervals[-1]
+            iv.copies = iv.copies[-1:] + [(index, crop.copy())]
+            iv.next_copy = iv.start + 2 * (index - iv.start)
+
+    def close(self, end: int) -> None:
+        iv = self.intervals[-1]
+        iv.end = end
+        if iv.pixels < self.min_pixels or iv.same_as_previous or end - iv.start < 3 or not iv.copies:
+            return  # empty, the same text as before, or too short to be read
+        middle = (iv.start + end) / 2
+        _, crop = min(iv.copies, key=lambda c: abs(c[0] - middle))
+        iv.copies = [(0, crop)]
+        iv.rows = self._ocr(crop, self.band.y0)
+
+
+@dataclass
+class _Watch:
+    """Presence checks of one static-text candidate (watermark, logo) during the track pass."""
+
+    static: StaticText
+    since: float  # time of the sample that first saw it: the reference is taken there
+    box: tuple[int, int, int, int]  # padded crop box
+    ref: np.ndarray | None = None  # reference text mask
+    ref_pixels: int = 0
+    polarity: str = "light"
+    crop: np.ndarray | None = None  # BGR crop at the reference time, for a native-size reading
+    checks: list[tuple[float, bool]] = field(default_factory=list)
+
+    def check(self, t: float, frame: np.ndarray) -> None:
+        x0, y0, x1, y1 = self.box
+        gray = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        if self.ref is None:
+            light, dark = text_mask(gray), text_mask(255 - gray)
+            self.polarity = "light" if cv2.countNonZero(light) >= cv2.countNonZero(dark) else "dark"
+            self.ref = light if self.polarity == "light" else dark
+            self.ref_pixels = cv2.countNonZero(self.ref)
+            self.crop = frame[y0:y1, x0:x1].copy()
+            self.checks.append((t, True))
+            return
+        mask = text_mask(gray if self.polarity == "light" else 255 - gray)
+        present = self.ref_pixels >= 12 and overlap(self.ref, dilate(mask)) >= 0.6 * self.ref_pixels
+        self.checks.append((t, present))
+
+
+def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch], timings: Timings, *,
+          threaded: bool = True, progress: Callable[[float], None] = lambda f: None) -> tuple[list[_BandTrack], float]:
+    """Every frame: each band's text mask -> change tracker -> OCR once per stable interval;
+    static-text checks five times a second. Returns the band tracks and the end time."""
+    info = located.info
+    executor = ThreadPoolExecutor(max_workers=1) if threaded else None
+
+    def read(crop: np.ndarray, dy: int) -> list[Row]:
+        t0 = time.perf_counter()
+        rows = _read_rows(engine, crop, dy=dy)
+        timings.ocr += time.perf_counter() - t0
+        return rows
+
+    def submit(crop: np.ndarray, dy: int) -> Future[list[Row]] | list[Row]:
+        timings.ocr_calls += 1
+        return executor.submit(read, crop, dy) if executor else read(crop, dy)
+
+    blank = [w.box for w in watches]
+    tracks = [_BandTrack(b, _polarity(b, located), blank, submit) for b in located.bands]
+    check_every = max(1, round((info.fps or 25) / 5))
+    duration = info.duration or 1.0
+    times: list[float] = []
+    t_decode = time.perf_counter()
+    with FrameReader(path) as reader:
+        for index, (t, frame) in enumerate(reader.frames()):
+            t_detect = time.perf_counter()
+            timings.decode += t_detect - t_decode
+            times.append(t)
+            for bt in tracks:
+                bt.push(index, frame)
+            if index % check_every == 0:
+                for w in watches:
+                    if t + 1e-6 >= w.since:
+                        w.check(t, frame)
+            if index % 25 == 0:
+                progress(min(1.0, t / duration))
+            t_decode = time.perf_counter()
+            timings.detect += t_decode - t_detect
+    timings.frames = len(times)
+    for bt in tracks:
+        if bt.intervals:
+            bt.close(len(times))
+    if executor:
+        executor.shutdown(wait=True)
+    step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 1 / (info.fps or 25)
+    end_time = times[-1] + step if times else 0.0
+    for bt in tracks:  # interval frame indices -> times
+        for iv in bt.intervals:
+            iv.start_t = times[iv.start] if iv.start < len(times) else end_time
+            iv.end_t = times[iv.end] if iv.end < len(times) else end_time
+    return tracks, end_time
+
+
+def _keep(row: Row, width: int, overlay_boxes: list[tuple[int, int, int, int]]) -> bool:
+    # Scene text and corner watermarks are off-centre; watched static texts are overlays.
+    return is_centred(row, width) and not any(box_iou(row.box, b) >= 0.3 for b in overlay_boxes)
+
+
+def band_readings(bt: _BandTrack, number: int, width: int, overlay_boxes: list[tuple[int, int, int, int]]
+                  ) -> tuple[list[Reading], dict[int, np.ndarray], list[OverlayDraft]]:
+    """Readings of one band's intervals; lines that stay the same through (nearly) all of them
+    are a fixed caption sharing the band: they become overlays and leave the cue texts."""
+    per_interval: list[list[Row] | None] = []
+    images: dict[int, np.ndarray] = {}
+    last: list[Row] | None = None
+    last_ref: int | None = None
+    refs: list[int | None] = []
+    for i, iv in enumerate(bt.intervals):
+        if iv.rows is not None:
+            rows = iv.rows.result() if isinstance(iv.rows, Future) else iv.rows
+            last = [r for r in rows if _keep(r, width, overlay_boxes)]
+            last_ref = number * REF_STRIDE + i
+            images[last_ref] = iv.copies[0][1]
+        elif not (iv.same_as_previous and iv.pixels >= bt.min_pixels):
+            last, last_ref = None, None  # empty or too short: a gap
+        # else the same text as the interval before (a glitch split it): its reading stands
+        per_interval.append(last)
+        refs.append(last_ref)
+    fixed = _fixed_rows(bt.intervals, per_interval, bt.band.line_height)
+    overlays = []
+    for row, (start, end) in fixed:
+        overlays.append(OverlayDraft(start, end, row.text, row.score, row.box, True))
+    readings = []
+    for iv, rows, ref in zip(bt.intervals, per_interval, refs, strict=True):
+        kept = [r for r in rows or [] if not any(_same_line(r, f, bt.band.line_height) for f, _ in fixed)]
+        joined = join_rows(kept)
+        if joined is None:
+            readings.append(Reading(iv.start_t, iv.end_t, "", 0.0))
+        else:
+            readings.append(Reading(iv.start_t, iv.end_t, joined[0], joined[1], joined[2], ref))
+    return readings, images, overlays
+
+
+def _same_line(a: Row, b: Row, line_height: float) -> bool:
+    return abs(a.cy - b.cy) <= 0.5 * line_height and similarity(a.text, b.text) >= 0.8
+
+
+def _fixed_rows(intervals: list[_Interval], per_interval: list[list[Row] | None],
+                line_height: float) -> list[tuple[Row, tuple[float, float]]]:
+    read = [(iv, rows) for iv, rows in zip(intervals, per_interval, strict=True) if rows]
+    texts = {" / ".join(r.text for r in rows) for _, rows in read}
+    if len(read) < 3 or len(texts) < 2:
+        return []  # too few readings to tell a fixed line from a long cue
+    fixed = []
+    seen: list[Row] = []
+    for _, rows in read:
+        for row in rows:
+            if any(_same_line(row, s, line_height) for s in seen):
+                continue
+            seen.append(row)
+            hits = [iv for iv, rr in read if any(_same_line(row, r, line_height) for r in rr)]
+            if len(hits) >= 0.8 * len(read) and len(hits) >= 3:
+                fixed.append((row, (hits[0].start_t, hits[-1].end_t)))
+    return fixed
+
+
+def _spans(watch: _Watch, first_start: float, duration: float, *, max_gap: float = 1.0) -> list[tuple[float, float]]:
+    """Where the checks saw the static text; the first span reaches back to `first_start`."""
+    spans: list[list[float]] = []
+    checks = watch.checks
+    for k, (t, present) in enumerate(checks):
+        if not present:
+            continue
+        end = checks[k + 1][0] if k + 1 < len(checks) else duration
+        if spans and t - spans[-1][1] <= max_gap:
+            spans[-1][1] = end
+        else:
+            spans.append([t, end])
+    if spans and checks and spans[0][0] == checks[0][0]:
+        spans[0][0] = min(spans[0][0], first_start)
+    return [(a, b) for a, b in spans]
+
+
+def overlays_from(watches: list[_Watch], samples: list[Sample], duration: float, engine: OcrEngine,
+                  *, tracked: bool) -> list[OverlayDraft]:
+    """Overlays: static texts on screen for a good part of the clip (at least 2 s and 30% of it),
+    with their spans; the text re-read at native size from a crop the track pass kept."""
+    times = [s.t for s in samples]
+    out = []
+    for w in watches:
+        st = w.static
+        first, last = st.samples[0], st.samples[-1]
+        sample_start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
+        if tracked and w.checks:
+            spans = _spans(w, sample_start, duration)
+        else:
+            end = duration if last == len(times) - 1 else (times[last] + times[last + 1]) / 2
+            spans = [(sample_start, end)]
+        spans = [(a, b) for a, b in spans if b - a >= max(2.0, 0.3 * duration)]
+        if not spans:
+            continue
+        text, score = st.text, st.score
+        if w.crop is not None:
+            joined = join_rows(_read_rows(engine, w.crop))
+            if joined and joined[1] >= score - 0.05:
+                text, score = " ".join(joined[0].split("\n")), joined[1]
+        for a, b in spans:
+            out.append(OverlayDraft(a, min(b, duration), text, score, st.box, st.centred))
+    return out
+
+
+def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = None, threaded: bool = True,
+            progress: Callable[[float], None] = lambda f: None) -> Extraction:
+    started = time.perf_counter()
+    path = Path(path)
+    timings = Timings()
+    located = locate(path, engine, band_setting=band_setting, timings=timings)
+    info, samples = located.info, located.samples
+    progress(0.1)
+    statics = static_texts(samples, info.width, min_samples=2 if len(samples) >= 2 else 1)
+    # The bands' own lines recur in samples while a cue lasts; they are not static texts.
+    statics = [s for s in statics
+               if not (s.centred and any(b.holds_line((s.box[1] + s.box[3]) / 2) for b in located.bands))]
+    watches = []
+    for st in statics:
+        x0, y0, x1, y1 = st.box
+        pad = max(2, (y1 - y0) // 6)
+        box = (max(0, x0 - pad), max(0, y0 - pad), min(info.width, x1 + pad), min(info.height, y1 + pad))
+        watches.append(_Watch(st, samples[st.samples[0]].t, box))
+    duration = info.duration
+    cues: list[CueDraft] = []
+    overlays: list[OverlayDraft] = []
+    images: dict[int, np.ndarray] = {}
+    primary: Band | None = None
+    if located.bands:
+        tracks, duration = track(path, engine, located, watches, timings, threaded=threaded,
+                                 progress=lambda f: progress(0.1 + 0.85 * f))
+        overlay_boxes = [w.static.box for w in watches]
+        best = 0
+        for number, bt in enumerate(tracks):
+            readings, band_images, fixed = band_readings(bt, number, info.width, overlay_boxes)
+            overlays += fixed
+            band_cues = build_cues(readings)
+            # One "cue" on screen for nearly the whole clip is a fixed caption or title: an overlay.
+            if len(band_cues) == 1 and band_cues[0].end - band_cues[0].start >= 0.9 * duration:
+                c = band_cues.pop()
+                overlays.append(OverlayDraft(c.start, c.end, c.text, c.score, c.box or (0, 0, 0, 0), True))
+            if len(band_cues) > best:
+                best, primary = len(band_cues), bt.band
+            cues += band_cues
+            images.update(band_images)
+    overlays += overlays_from(watches, samples, duration, engine, tracked=bool(located.bands))
+    used = {c.ref for c in cues}
+    timings.total = time.perf_counter() - started
+    return Extraction(info, primary, sorted(cues, key=lambda c: (c.start, c.box[1] if c.box else 0)),
+                      sorted(overlays, key=lambda o: (o.start, o.box[1])),
+                      {k: v for k, v in images.items() if k in used}, timings, located.bands)

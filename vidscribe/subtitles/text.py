@@ -1,0 +1,122 @@
+"""Text and layout helpers shared by band finding, cue building and the bench: edit distance,
+similarity, character error rate, and grouping OCR boxes into rows (whole lines)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from vidscribe.subtitles.engines import TextLine
+
+
+def squash(text: str) -> str:
+    """Comparison form: NFKC (full-width to ASCII), lower case, no whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def levenshtein(a: Sequence[str], b: Sequence[str]) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def similarity(a: str, b: str) -> float:
+    """1 - normalised edit distance of the squashed texts; 1.0 for two empty texts."""
+    a, b = squash(a), squash(b)
+    if not a and not b:
+        return 1.0
+    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def cer(hypothesis: str, reference: str) -> float:
+    """Character error rate of `hypothesis` against `reference` (squashed forms)."""
+    h, r = squash(hypothesis), squash(reference)
+    if not r:
+        return 0.0 if not h else 1.0
+    return levenshtein(h, r) / len(r)
+
+
+@dataclass(frozen=True)
+class Row:
+    """OCR boxes on one line of text, left to right, read as one line."""
+
+    text: str
+    score: float  # character-weighted mean of its boxes' scores
+    box: tuple[int, int, int, int]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+    @property
+    def cx(self) -> float:
+        return (self.box[0] + self.box[2]) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.box[1] + self.box[3]) / 2
+
+
+def _same_row(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    top, bottom = max(a[1], b[1]), min(a[3], b[3])
+    h = min(a[3] - a[1], b[3] - b[1])
+    gap = max(a[0], b[0]) - min(a[2], b[2])
+    return h > 0 and bottom - top >= 0.5 * h and gap <= 3 * max(a[3] - a[1], b[3] - b[1])
+
+
+def group_rows(lines: Iterable[TextLine]) -> list[Row]:
+    """Merge boxes that sit on one line (a detector splits a line at wide spaces, e.g. a channel
+    name followed by an @handle): centring and text must be judged on the whole line."""
+    groups: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.box[0]):
+        for group in groups:
+            if any(_same_row(line.box, other.box) for other in group):
+                group.append(line)
+                break
+        else:
+            groups.append([line])
+    rows = []
+    for group in groups:
+        group.sort(key=lambda ln: ln.box[0])
+        parts = [group[0].text.strip()]
+        for prev, cur in zip(group, group[1:], strict=False):
+            gap = cur.box[0] - prev.box[2]
+            parts.append((" " if gap > 0.3 * (cur.box[3] - cur.box[1]) else "") + cur.text.strip())
+        weights = [max(1, len(squash(ln.text))) for ln in group]
+        score = sum(w * ln.score for w, ln in zip(weights, group, strict=True)) / sum(weights)
+        box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
+               max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
+        rows.append(Row("".join(parts), score, box))
+    return sorted(rows, key=lambda r: (r.cy, r.cx))
+
+
+def is_centred(row: Row, width: int, tolerance: float = 0.05) -> bool:
+    return abs(row.cx - width / 2) <= tolerance * width
+
+
+def join_rows(rows: Sequence[Row]) -> tuple[str, float, tuple[int, int, int, int]] | None:
+    """One cue from its rows, top to bottom: text with a newline between lines, the
+    character-weighted score and the union box."""
+    if not rows:
+        return None
+    rows = sorted(rows, key=lambda r: r.cy)
+    weights = [max(1, len(squash(r.text))) for r in rows]
+    score = sum(w * r.score for w, r in zip(weights, rows, strict=True)) / sum(weights)
+    box = (min(r.box[0] for r in rows), min(r.box[1] for r in rows),
+           max(r.box[2] for r in rows), max(r.box[3] for r in rows))
+    return "\n".join(r.text for r in rows), score, box
+
+
+def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
