@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from vidscribe.speech.postprocess import (
@@ -179,6 +179,8 @@ def test_restore_times_puts_each_word_in_its_own_chunk(lengths, gaps, data) -> N
     k = data.draw(st.integers(0, len(chunks) - 1))
     a = data.draw(st.floats(0, 1)) * lengths[k]
     b = data.draw(st.floats(0, 1)) * lengths[k]
+    # A zero-length word exactly on a chunk boundary belongs to both chunks (and float sums decide).
+    assume(abs(a - b) > 1e-9)
     w = RawWord(concat_starts[k] + min(a, b), concat_starts[k] + max(a, b), " w")
     (out,) = restore_times([seg(w.start, w.end, words=(w,))], chunks)
     start, end = chunks[k]
