@@ -24,30 +24,48 @@ class QrSighting:
     end: float  # last sampled frame showing it, plus one sampling interval
 
 
-def decode_frame(detector: cv2.QRCodeDetector, frame: np.ndarray) -> list[str]:
-    """Every QR payload OpenCV decodes in `frame` (BGR); empty strings (found, unreadable) dropped."""
+class Decoder:
+    """OpenCV's two QR detectors: the ArUco-based one finds codes (or their absence) several times
+    faster on the frames that have none, which is most of them; the classic one reads some codes
+    the ArUco one locates but cannot decode (small or blurred), so it runs only on those frames."""
+
+    def __init__(self) -> None:
+        self.fast = cv2.QRCodeDetectorAruco()
+        self.thorough = cv2.QRCodeDetector()
+
+    def __call__(self, frame: np.ndarray) -> list[str]:
+        """Every QR payload decoded in `frame` (BGR); codes found but unreadable are left out."""
+        found, located = _multi(self.fast, frame)
+        if located > len(found):
+            more, _ = _multi(self.thorough, frame)
+            found |= more
+        if located > len(found):
+            try:
+                single = self.thorough.detectAndDecode(frame)[0]
+            except cv2.error:
+                single = ""
+            if single:
+                found.add(single)
+        return sorted(found)
+
+
+def _multi(detector: cv2.QRCodeDetector | cv2.QRCodeDetectorAruco, frame: np.ndarray) -> tuple[set[str], int]:
+    """(payloads decoded, number of codes located)."""
     try:
-        ok, payloads, _, _ = detector.detectAndDecodeMulti(frame)
-    except cv2.error:
-        ok, payloads = False, ()
-    found = [p for p in payloads if p] if ok else []
-    if not found:  # the multi detector misses some single codes the plain one reads
-        try:
-            single, _, _ = detector.detectAndDecode(frame)
-        except cv2.error:
-            single = ""
-        found = [single] if single else []
-    return sorted(set(found))
+        ok, payloads, points, _ = detector.detectAndDecodeMulti(frame)
+    except cv2.error:  # OpenCV raises on some degenerate candidate shapes
+        return set(), 0
+    return ({p for p in payloads if p} if ok else set()), (0 if points is None else len(points))
 
 
 def sightings(frames: Iterable[tuple[float, np.ndarray]], interval: float) -> list[QrSighting]:
     """Merge per-frame decodes into spans; a payload missed in one sample (motion blur, a fade)
     but seen again in the next stays one sighting."""
-    detector = cv2.QRCodeDetector()
+    decode = Decoder()
     open_spans: dict[str, list[float]] = {}  # payload -> [start, last seen]
     done: list[QrSighting] = []
     for t, frame in frames:
-        for payload in decode_frame(detector, frame):
+        for payload in decode(frame):
             span = open_spans.get(payload)
             if span is not None and t - span[1] <= 2.5 * interval:
                 span[1] = t
