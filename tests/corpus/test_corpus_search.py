@@ -31,7 +31,7 @@ def clip(video_id: str, cues=(), segments=(), overlays=(), language="ru") -> Tra
 
 KNOWN = [
     clip("a-recruit", cues=[(0.5, 3.0, "加入俄罗斯军队"), (3.0, 5.5, "簽約獎金兩百萬盧布")],
-         segments=[(1.0, 2.5, "Подпишите КОНТРАКТ сегодня"), (4.0, 6.0, "выплата 195 тыс. руб.")],
+         segments=[(1.0, 2.5, "Подпишите КОНТРАКТ сегодня"), (4.0, 6.0, "выплата 195 тыс. руб., жильё")],
          overlays=[(0.0, 8.0, "抖音号：recruit_demo")]),
     clip("b-english", cues=[(0.0, 2.0, "军")], segments=[(0.0, 2.0, "Join the army. Sign the contract today.")],
          language="en"),
@@ -69,6 +69,11 @@ def test_words_fold_case_and_match_as_prefixes(store):
     assert where(search(store, "Контр")) == [("a-recruit", "speech", 1.0)]
     assert where(search(store, "sign contract")) == [("b-english", "speech", 0.0)]
     assert where(search(store, "recruit_demo")) == [("a-recruit", "overlay", 0.0)]
+    assert where(search(store, "выплата 195")) == [("a-recruit", "speech", 4.0)]
+
+
+def test_yo_and_ye_are_one_letter(store):
+    assert where(search(store, "жилье")) == where(search(store, "ЖИЛЬЁ")) == [("a-recruit", "speech", 4.0)]
 
 
 def test_track_filter(store):
@@ -174,3 +179,9 @@ def test_a_damaged_or_foreign_index_is_rebuilt(store):
     with sqlite3.connect(index_path(store)) as conn:
         conn.execute("PRAGMA user_version = 99")
     assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitle", 3.0)]
+
+
+def test_an_empty_data_root_is_left_alone(tmp_path):
+    store = Store(tmp_path / "nowhere")
+    assert search(store, "军") == []
+    assert not store.root.exists()

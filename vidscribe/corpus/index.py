@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -31,8 +32,10 @@ from vidscribe.analysis.text import fold
 from vidscribe.errors import VidscribeError
 from vidscribe.transcripts.store import TRANSCRIPT_FILE, VIDEO_ID_RE, Store
 
+log = logging.getLogger(__name__)
+
 INDEX_FILE = "index.sqlite"
-INDEX_FORMAT = 1  # bump when rows or tokens change: an index of another format is rebuilt
+INDEX_FORMAT = 2  # bump when rows or tokens change: an index of another format is rebuilt
 TRACKS = ("speech", "subtitle", "overlay")
 _ROW_BITS = 20  # rowid = video number << 20 | line number: a video's rows are one rowid range
 
@@ -67,13 +70,18 @@ def index_path(store: Store) -> Path:
     return store.root / INDEX_FILE
 
 
+def _search_form(text: str) -> str:
+    """`fold`, and ё as е (Russian writes both; unicode61 folds case and Latin accents only)."""
+    return fold(text).replace("ё", "е").replace("Ё", "Е")
+
+
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(fold(text))
+    return _TOKEN.findall(_search_form(text))
 
 
 def _token_spans(text: str) -> list[tuple[int, int, str]]:
     """Tokens of `text` with their character spans (none where folding changed the length)."""
-    folded = fold(text)
+    folded = _search_form(text)
     if len(folded) != len(text):
         return []
     return [(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(folded)]
@@ -292,7 +300,8 @@ def rebuild_index(store: Store) -> IndexStats:
 
 def search(store: Store, query: str, track: str | None = None, limit: int = 50,
            refresh: bool = True) -> list[Hit]:
-    """Lines matching `query` across the corpus, in corpus order (video ID, then time).
+    """Lines matching `query` across the corpus: video by video (in the order they were first
+    indexed; by ID after a rebuild), in time order within a video, at most `limit`.
 
     `track`: speech, subtitle or overlay only. `refresh`: first update the index for changed
     transcript files (one stat per transcript; pass False to query the index as it is).
@@ -302,8 +311,15 @@ def search(store: Store, query: str, track: str | None = None, limit: int = 50,
     expr = fts_query(query, track)
     if expr is None:
         return []
+    if not (store.root / "transcripts").is_dir() and not index_path(store).is_file():
+        return []  # nothing stored (or a mistyped data root): do not create an index there
     if refresh:
-        update_index(store)
+        try:
+            update_index(store)
+        except sqlite3.OperationalError as e:  # locked by a long writer, a read-only data root
+            if not index_path(store).is_file():
+                raise VidscribeError(f"cannot build the search index at {index_path(store)}: {e}") from None
+            log.warning("search index not refreshed (%s); results may miss the latest transcripts", e)
     with contextlib.closing(open_index(store)) as conn:
         rows = conn.execute("SELECT video_id, track, start, end, text FROM lines WHERE lines MATCH ? "
                             "ORDER BY rowid LIMIT ?", (expr, limit)).fetchall()
