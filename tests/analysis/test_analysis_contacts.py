@@ -39,6 +39,9 @@ MESSENGERS = [
     ("t.me/+AbCdEfGhIjKl", [("telegram", "t.me/+AbCdEfGhIjKl")]),
     ("tg://resolve?domain=somechannel", [("telegram", "@somechannel")]),
     ("关注 @douyin_user", [("handle", "@douyin_user")]),  # no Telegram in the line: just a handle
+    ("坐飞机去 @someone_1", [("handle", "@someone_1")]),  # 飞机 is a plane; 纸飞机 and 飞机号 mean Telegram
+    ("加纸飞机 @zhaomu_ru", [("telegram", "@zhaomu_ru")]),
+    ("WhatsApp: wa.me/79991234567", [("url", "wa.me/79991234567"), ("phone", "+79991234567")]),
     ("微信：army_recruit2024", [("wechat", "army_recruit2024")]),
     ("VX: zhaomu888", [("wechat", "zhaomu888")]),
     ("ＶＸ：ｚｈａｏｍｕ８８８", [("wechat", "zhaomu888")]),

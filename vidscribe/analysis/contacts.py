@@ -46,7 +46,7 @@ _TG_NAME = r"[A-Za-z][A-Za-z0-9_]{3,31}"
 _TG_LINK = re.compile(
     rf"(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/(?:(?:joinchat/|\+)(?P<invite>[A-Za-z0-9_-]{{10,}})"
     rf"|(?:s/)?(?P<name>{_TG_NAME}))(?![\w/])|tg://resolve\?domain=(?P<domain>{_TG_NAME})", re.IGNORECASE)
-_TG_CUE = r"telegram|телеграм\w*|телега|(?<![a-z])tg(?![a-z])|(?<![а-я])тг(?![а-я])|电报|纸飞机|飞机"
+_TG_CUE = r"telegram|телеграм\w*|телега|(?<![a-z])tg(?![a-z])|(?<![а-я])тг(?![а-я])|电报|纸飞机|飞机号|飞机群"
 _TG_LABELLED = re.compile(rf"(?:{_TG_CUE})\s*(?:channel|канал|频道|群|号)?\s*[:：]\s*@?(?P<name>{_TG_NAME})"
                           r"(?![\w@])", re.IGNORECASE)
 _TG_CUE_RE = re.compile(_TG_CUE, re.IGNORECASE)
