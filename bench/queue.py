@@ -4,8 +4,9 @@
 
 1. Enqueue rate: --jobs trivial jobs (math.fsum of a short list) through RQ with the JSON serializer.
 2. Drain with 2 `vidscribe worker --burst` processes (our SimpleWorker subclass with its heartbeat
-   thread): per-job overhead of the worker loop = workers x wall time / jobs (the work itself is ~1 us).
-   Baseline in the same run: the same jobs drained by RQ's stock SimpleWorker.
+   thread): per-job overhead of the worker loop = workers x span / jobs - mean job time, the span
+   running from the first job's start to the last one's end as RQ recorded them (worker start-up
+   excluded). Baseline in the same run: the same jobs drained by RQ's stock SimpleWorker.
 3. End to end: --clips generated clips (speech + burned-in subtitles) enqueued and processed by 2
    workers through every stage, with the tiny offline Whisper model: clips per minute and media
    seconds per wall second.
@@ -24,7 +25,6 @@ if sys.path and sys.path[0] == __import__("os").path.dirname(__import__("os").pa
 import argparse  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -33,29 +33,7 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_redis(workdir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(workdir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    from redis import Redis
-
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(200):
-        try:
-            Redis.from_url(url).ping()
-            return proc, url
-        except Exception:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
-
+from servers import start_redis  # noqa: E402
 
 STOCK_WORKER = """
 import sys
@@ -68,37 +46,31 @@ SimpleWorker([Queue("post", connection=conn, serializer=JSONSerializer)], connec
 """
 
 
-def drain(env: dict[str, str], url: str, jobs: int, stock: bool) -> float:
+def drain(env: dict[str, str], url: str, jobs: int, stock: bool) -> tuple[float, float]:
+    """Returns (span, per-job overhead): span from the first job's start to the last job's end, as
+    RQ recorded them (worker start-up excluded); overhead = workers x span / jobs - mean job time."""
     from redis import Redis
+    from rq.job import Job
+    from rq.serializers import JSONSerializer
 
     from vidscribe.queue.connection import get_queue
 
     conn = Redis.from_url(url)
     conn.flushall()
     queue = get_queue("post", conn)
-    with conn.pipeline() as pipe:
-        for i in range(jobs):
-            queue.enqueue("math.fsum", args=([i, 1.0, 2.0],), result_ttl=600, pipeline=pipe)
-        pipe.execute()
+    ids = [queue.enqueue("math.fsum", args=([i, 1.0, 2.0],), result_ttl=600).id for i in range(jobs)]
     if stock:
         cmd = [sys.executable, "-c", STOCK_WORKER, url]
     else:
         cmd = [sys.executable, "-m", "vidscribe", "worker", "--burst", "--queues", "post"]
-    # Workers start (imports, Redis registration) before the clock: the loop is what is measured.
-    started = time.perf_counter()
     procs = [subprocess.Popen(cmd, env=env) for _ in range(2)]
     for p in procs:
         p.wait()
-    wall = time.perf_counter() - started
-    startup = worker_startup(cmd, env)
-    return max(wall - startup, 1e-9)
-
-
-def worker_startup(cmd: list[str], env: dict[str, str]) -> float:
-    """Wall time of a worker on empty queues: its import and start-up cost, subtracted from drains."""
-    started = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True)
-    return time.perf_counter() - started
+    done = [j for j in Job.fetch_many(ids, connection=conn, serializer=JSONSerializer) if j and j.ended_at]
+    assert len(done) == jobs, f"only {len(done)} of {jobs} jobs finished"
+    span = (max(j.ended_at for j in done) - min(j.started_at for j in done)).total_seconds()
+    work = sum((j.ended_at - j.started_at).total_seconds() for j in done) / jobs
+    return span, 2 * span / jobs - work
 
 
 def enqueue_rate(url: str, jobs: int) -> float:
@@ -160,10 +132,9 @@ def main() -> None:
             print(f"enqueue: {rate:,.0f} jobs/s ({1000 / rate:.2f} ms per job, one round trip each)")
             for label, stock in (("vidscribe worker (SimpleWorker + heartbeat thread)", False),
                                  ("baseline: stock rq SimpleWorker", True)):
-                wall = drain(env, url, args.jobs, stock)
-                print(f"drain {args.jobs} trivial jobs, 2 workers, {label}: {wall:.2f} s, "
-                      f"{args.jobs / wall:,.0f} jobs/s, per-job overhead {2 * wall / args.jobs * 1000:.1f} ms "
-                      f"(target < 20 ms)")
+                span, overhead = drain(env, url, args.jobs, stock)
+                print(f"drain {args.jobs} trivial jobs, 2 workers, {label}: {span:.2f} s, "
+                      f"{args.jobs / span:,.0f} jobs/s, per-job overhead {overhead * 1000:.1f} ms (target < 20 ms)")
             model = tiny_whisper.build(tmp / "tiny-whisper", language="ru")
             env["VIDSCRIBE_ASR_MODEL"] = str(model)
             wall, media, done = end_to_end(env, url, args.clips, tmp)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.server
 import shutil
-import socket
 import threading
 import time
 from collections import Counter
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 from vidscribe.samples import ClipSpec, TextLayer, Utterance, make_clip
 
@@ -76,11 +76,6 @@ class LocalServer:
         return self.url(path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture()
 def http_server(tmp_path: Path) -> Iterator[LocalServer]:
@@ -113,7 +108,7 @@ def http_server(tmp_path: Path) -> Iterator[LocalServer]:
         def log_message(self, *args: object) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
     server_state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
