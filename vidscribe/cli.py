@@ -22,7 +22,7 @@ from vidscribe.settings import Settings, base_type, describe, env_name, fields_i
 from vidscribe.transcripts.model import StageRecord
 from vidscribe.transcripts.store import Store
 
-PROCESS_GROUPS = ("media", "speech", "subtitles", "text")
+PROCESS_GROUPS = ("media", "speech", "subtitles", "text", "analysis")
 
 
 def settings_options(groups: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -195,6 +195,68 @@ def show(video_id: str, track: str, fmt: str, settings: Settings) -> None:
     click.echo(render(Store(settings.data).load(video_id), track, fmt), nl=False)
 
 
+# -- corpus commands -----------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("query")
+@click.option("--track", type=click.Choice(["speech", "subtitle", "overlay"]), default=None,
+              help="Search one track only.")
+@click.option("--limit", default=50, show_default=True, help="At most this many hits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@settings_options(("media",))
+def search(query: str, track: str | None, limit: int, as_json: bool, settings: Settings) -> None:
+    """Full-text search over every stored transcript (Chinese queries of one character work).
+    Prints video ID, time, track and a snippet per hit; the index updates itself first."""
+    import dataclasses
+    import json
+
+    from vidscribe import corpus
+    from vidscribe.transcripts.formats import mmss
+
+    store = Store(settings.data)
+    hits = corpus.search(store, query, track=track, limit=limit)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(dataclasses.asdict(hit), ensure_ascii=False))
+        else:
+            click.echo(f"{hit.video_id}\t{mmss(hit.start)}\t{hit.track}\t{hit.snippet}")
+    if not as_json:
+        total = corpus.count_matches(store, query, track=track) if len(hits) == limit else len(hits)
+        click.echo(f"{len(hits)} of {total} hits", err=True)
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it again from the transcript files.")
+@settings_options(("media",))
+def index(rebuild: bool, settings: Settings) -> None:
+    """Bring the search index (<data>/index.sqlite) up to date with the transcript files."""
+    from vidscribe import corpus
+
+    store = Store(settings.data)
+    stats = corpus.rebuild_index(store) if rebuild else corpus.update_index(store)
+    click.echo(f"{stats.videos} videos, {stats.lines} lines indexed ({stats.added} added, {stats.updated} "
+               f"updated, {stats.removed} removed) in {stats.seconds:.1f} s")
+
+
+@cli.command()
+@click.option("--findings", "what", flag_value="findings", help="One row per finding (money, contacts, ...).")
+@click.option("--transcripts", "what", flag_value="transcripts", help="One row per aligned line.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (atomically) instead of stdout.")
+@settings_options(("media",))
+def export(what: str | None, fmt: str, out: Path | None, settings: Settings) -> None:
+    """Export the corpus for a spreadsheet: video ID, source URL, uploader and times on every row."""
+    from vidscribe import corpus
+
+    if what is None:
+        raise click.UsageError("choose --findings or --transcripts")
+    store = Store(settings.data)
+    rows = (corpus.export_findings if what == "findings" else corpus.export_transcripts)(store, fmt, out)
+    if out is not None:
+        click.echo(f"{rows} rows written to {out}", err=True)
+
+
 # -- queue commands ------------------------------------------------------------------------------
 
 def _connect(settings: Settings):
@@ -281,7 +343,7 @@ def enqueue(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
               help="Comma-separated queues to serve, in priority order.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
-@settings_options(("media", "speech", "subtitles", "text", "queue"))
+@settings_options((*PROCESS_GROUPS, "queue"))
 def worker(queues: str, burst: bool, name: str | None, settings: Settings) -> None:
     """Run an RQ worker. Models load once per worker process and stay loaded between jobs.
 

@@ -30,6 +30,7 @@ MEDIA_STAGE = "media"
 STAGE_MODULES: dict[str, str] = {
     "speech": "vidscribe.speech",
     "align": "vidscribe.align",
+    "analysis": "vidscribe.analysis.stage",
 }
 
 
