@@ -134,7 +134,7 @@ def static_texts(samples: Sequence[Sample], width: int, *, min_samples: int = 2)
         for row in sample.rows:
             for g in groups:
                 ref = g[0][1]
-                if g[-1][0] != i and box_iou(row.box, ref.box) >= 0.5 and similarity(row.text, ref.text) >= 0.6:
+                if g[-1][0] != i and box_iou(row.box, ref.box) >= 0.7 and similarity(row.text, ref.text) >= 0.6:
                     g.append((i, row))
                     break
             else:

@@ -25,7 +25,7 @@ import numpy as np
 from vidscribe.media.frames import FrameReader, VideoInfo
 from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
-from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_mask
+from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, propose_lines, text_bbox, text_mask
 from vidscribe.subtitles.engines import OcrEngine, TextLine
 from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
 
@@ -41,9 +41,11 @@ class Timings:
     detect: float = 0.0  # track pass: text masks and change tracking
     ocr: float = 0.0  # track pass: OCR calls (in a worker thread, overlapping decoding)
     total: float = 0.0
+    scan: float = 0.0  # track pass: OCR of new static-text candidates (in the decoding thread)
     frames: int = 0
-    samples: int = 0  # locate-pass OCR calls
-    ocr_calls: int = 0  # track-pass OCR calls
+    samples: int = 0  # locate-pass OCR calls (whole frames)
+    ocr_calls: int = 0  # track-pass OCR calls (band crops)
+    scans: int = 0  # track-pass OCR calls (static-text candidates)
 
 
 @dataclass
@@ -64,16 +66,43 @@ class Extraction:
     overlays: list[OverlayDraft]
     images: dict[int, np.ndarray]  # CueDraft.ref -> BGR band crop the text was read from
     timings: Timings = field(default_factory=Timings)
+    image_times: dict[int, float] = field(default_factory=dict)  # CueDraft.ref -> time of that frame
     bands: list[Band] = field(default_factory=list)  # every candidate band tracked
+    models: tuple[str, ...] = ()  # the engine's detection and recognition models
+
+
+def _read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
+                dy: int = 0) -> list[TextLine]:
+    """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
+    return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
+                                         int(math.ceil(ln.box[2] / scale)) + dx,
+                                         int(math.ceil(ln.box[3] / scale)) + dy))
+            for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
 
 
 def _read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
-    """OCR rows of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
-    lines = [TextLine(ln.text, ln.score, (int(ln.box[0] / scale), int(ln.box[1] / scale) + dy,
-                                          int(math.ceil(ln.box[2] / scale)),
-                                          int(math.ceil(ln.box[3] / scale)) + dy))
-             for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
-    return group_rows(lines)
+    return group_rows(_read_lines(engine, image, scale=scale, dy=dy))
+
+
+def _covered(box: tuple[int, int, int, int], lines: list[TextLine]) -> bool:
+    for ln in lines:
+        b = ln.box
+        inter = max(0, min(box[2], b[2]) - max(box[0], b[0])) * max(0, min(box[3], b[3]) - max(box[1], b[1]))
+        if inter >= 0.3 * (b[2] - b[0]) * (b[3] - b[1]):
+            return True
+    return False
+
+
+def read_sample(engine: OcrEngine, frame: np.ndarray, scale: float) -> tuple[list[Row], np.ndarray]:
+    """Rows of a whole frame: the detector on a downscaled copy, plus native-size reads of the
+    line-shaped text-mask clusters it missed (small watermarks, text over busy backgrounds)."""
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+        if scale < 1.0 else frame.copy()
+    lines = _read_lines(engine, small, scale=scale)
+    for x0, y0, x1, y1 in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)):
+        if not _covered((x0, y0, x1, y1), lines):
+            lines += _read_lines(engine, frame[y0:y1, x0:x1], dx=x0, dy=y0)
+    return group_rows(lines), small
 
 
 def _sample_times(duration: float) -> Iterator[float]:
@@ -108,9 +137,8 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         scale = min(1.0, SAMPLE_SIDE / max(info.width, info.height))
         override = parse_band(band_setting, info.height) if band_setting else None
         for t, frame in reader.frames(times=_sample_times(info.duration)):
-            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
-                if scale < 1.0 else frame.copy()
-            samples.append(Sample(t, _read_rows(engine, small, scale=scale)))
+            rows, small = read_sample(engine, frame, scale)
+            samples.append(Sample(t, rows))
             images.append(small)
             if len(samples) >= 2 and (override or candidate_bands(samples, info.width, info.height)):
                 break
@@ -148,21 +176,24 @@ class _Interval:
     pixels: int
     same_as_previous: bool
     copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
+    text_box: tuple[int, int, int, int] | None = None  # where its text is in the band crop
     next_copy: int = 0
     end: int = -1
     rows: Future[list[Row]] | list[Row] | None = None
     start_t: float = 0.0  # seconds, filled when the pass ends
     end_t: float = 0.0
+    read_t: float = 0.0  # time of the frame OCR read
 
 
 class _BandTrack:
     """Change tracking and OCR scheduling for one band."""
 
     def __init__(self, band: Band, polarity: str, blank: list[tuple[int, int, int, int]],
-                 ocr: Callable[[np.ndarray, int], Future[list[Row]] | list[Row]]):
+                 ocr: Callable[[np.ndarray, int, int], Future[list[Row]] | list[Row]]):
         self.band = band
         self.polarity = polarity
         self.min_pixels = max(40, int(0.12 * band.line_height ** 2))  # about half a character
+        self.read_pixels = max(80, int(0.25 * band.line_height ** 2))  # about one: worth an OCR call
         self.tracker = ChangeTracker(self.min_pixels, window=12)
         self.blank = [(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
                       for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
@@ -182,21 +213,27 @@ class _BandTrack:
             self.intervals.append(iv)
             iv.copies.append((index, crop.copy()))
             iv.next_copy = change.index + 2 * max(2, index - change.index)
+            iv.text_box = text_bbox(change.ref, self.band.line_height)
         if self.intervals and index == self.intervals[-1].next_copy:
             # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
             iv = self.intervals[-1]
             iv.copies = iv.copies[-1:] + [(index, crop.copy())]
             iv.next_copy = iv.start + 2 * (index - iv.start)
+            ref = self.tracker.reference
+            if ref is not None and self.tracker.current_start == iv.start:
+                iv.text_box = text_bbox(ref, self.band.line_height)
 
     def close(self, end: int) -> None:
         iv = self.intervals[-1]
         iv.end = end
-        if iv.pixels < self.min_pixels or iv.same_as_previous or end - iv.start < 3 or not iv.copies:
+        if iv.pixels < self.read_pixels or iv.same_as_previous or end - iv.start < 3 or not iv.copies:
             return  # empty, the same text as before, or too short to be read
         middle = (iv.start + end) / 2
-        _, crop = min(iv.copies, key=lambda c: abs(c[0] - middle))
-        iv.copies = [(0, crop)]
-        iv.rows = self._ocr(crop, self.band.y0)
+        iv.copies = [min(iv.copies, key=lambda c: abs(c[0] - middle))]
+        crop = iv.copies[0][1]
+        # OCR only where the mask says the text is: the detector's cost grows with the area.
+        x0, y0, x1, y1 = iv.text_box or (0, 0, crop.shape[1], crop.shape[0])
+        iv.rows = self._ocr(crop[y0:y1, x0:x1], x0, self.band.y0 + y0)
 
 
 @dataclass
@@ -206,6 +243,7 @@ class _Watch:
     static: StaticText
     since: float  # time of the sample that first saw it: the reference is taken there
     box: tuple[int, int, int, int]  # padded crop box
+    blank: bool = False  # seen unchanged in two samples: kept out of the band masks
     ref: np.ndarray | None = None  # reference text mask
     ref_pixels: int = 0
     polarity: str = "light"
@@ -228,6 +266,40 @@ class _Watch:
         self.checks.append((t, present))
 
 
+SCAN_SECONDS = 2.0  # track pass: look for new static text this often
+MAX_WATCHES = 40
+
+
+def _scan(engine: OcrEngine, frame: np.ndarray, t: float, located: Located, watches: list[_Watch],
+          empty: list[tuple[int, tuple[int, int, int, int]]], scan: int, timings: Timings) -> list[_Watch]:
+    width = located.info.width
+    found = []
+    for box in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), max_boxes=6):
+        cy = (box[1] + box[3]) / 2
+        if abs((box[0] + box[2]) / 2 - width / 2) <= 0.1 * width and any(b.y0 <= cy < b.y1 for b in located.bands):
+            continue  # a subtitle line
+        if any(box_iou(box, w.box) >= 0.3 for w in watches + found) or any(box_iou(box, b) >= 0.5 for _, b in empty):
+            continue
+        t0 = time.perf_counter()
+        rows = group_rows(_read_lines(engine, frame[box[1]:box[3], box[0]:box[2]], dx=box[0], dy=box[1]))
+        timings.scan += time.perf_counter() - t0
+        timings.scans += 1
+        if not rows:
+            empty.append((scan, box))
+            continue
+        for row in rows:
+            found.append(_watch(StaticText(row.text, row.score, row.box, [], is_centred(row, width)), t,
+                                located.info.width, located.info.height))
+    return found
+
+
+def _watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> _Watch:
+    x0, y0, x1, y1 = st.box
+    pad = max(2, (y1 - y0) // 6)
+    box = (max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad))
+    return _Watch(st, since, box, blank)
+
+
 def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch], timings: Timings, *,
           threaded: bool = True, progress: Callable[[float], None] = lambda f: None) -> tuple[list[_BandTrack], float]:
     """Every frame: each band's text mask -> change tracker -> OCR once per stable interval;
@@ -235,21 +307,23 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     info = located.info
     executor = ThreadPoolExecutor(max_workers=1) if threaded else None
 
-    def read(crop: np.ndarray, dy: int) -> list[Row]:
+    def read(crop: np.ndarray, dx: int, dy: int) -> list[Row]:
         t0 = time.perf_counter()
-        rows = _read_rows(engine, crop, dy=dy)
+        rows = group_rows(_read_lines(engine, crop, dx=dx, dy=dy))
         timings.ocr += time.perf_counter() - t0
         return rows
 
-    def submit(crop: np.ndarray, dy: int) -> Future[list[Row]] | list[Row]:
+    def submit(crop: np.ndarray, dx: int, dy: int) -> Future[list[Row]] | list[Row]:
         timings.ocr_calls += 1
-        return executor.submit(read, crop, dy) if executor else read(crop, dy)
+        return executor.submit(read, crop, dx, dy) if executor else read(crop, dx, dy)
 
-    blank = [w.box for w in watches]
+    blank = [w.box for w in watches if w.blank]
     tracks = [_BandTrack(b, _polarity(b, located), blank, submit) for b in located.bands]
     check_every = max(1, round((info.fps or 25) / 5))
+    scan_every = max(1, round((info.fps or 25) * SCAN_SECONDS))
     duration = info.duration or 1.0
     times: list[float] = []
+    empty: list[tuple[int, tuple[int, int, int, int]]] = []  # (scan number, box): read, nothing there
     t_decode = time.perf_counter()
     with FrameReader(path) as reader:
         for index, (t, frame) in enumerate(reader.frames()):
@@ -258,6 +332,12 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
             times.append(t)
             for bt in tracks:
                 bt.push(index, frame)
+            if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES:
+                # Static text that appears after the locate pass (an end-card watermark, the
+                # Douyin watermark moving to another corner): look for new text outside the bands.
+                scan = index // scan_every
+                empty = [(n, b) for n, b in empty if scan - n < 3]
+                watches += _scan(engine, frame, t, located, watches, empty, scan, timings)
             if index % check_every == 0:
                 for w in watches:
                     if t + 1e-6 >= w.since:
@@ -276,31 +356,33 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     end_time = times[-1] + step if times else 0.0
     for bt in tracks:  # interval frame indices -> times
         for iv in bt.intervals:
+            iv.read_t = times[min(iv.copies[0][0], len(times) - 1)] if iv.copies and times else 0.0
             iv.start_t = times[iv.start] if iv.start < len(times) else end_time
             iv.end_t = times[iv.end] if iv.end < len(times) else end_time
     return tracks, end_time
 
 
-def _keep(row: Row, width: int, overlay_boxes: list[tuple[int, int, int, int]]) -> bool:
-    # Scene text and corner watermarks are off-centre; watched static texts are overlays.
-    return is_centred(row, width) and not any(box_iou(row.box, b) >= 0.3 for b in overlay_boxes)
+def _keep(row: Row, t: float, width: int, overlays: list[OverlayDraft]) -> bool:
+    # Scene text and corner watermarks are off-centre; a fixed centred caption is an overlay.
+    return is_centred(row, width) and not any(o.start <= t < o.end and box_iou(row.box, o.box) >= 0.3
+                                              for o in overlays)
 
 
-def band_readings(bt: _BandTrack, number: int, width: int, overlay_boxes: list[tuple[int, int, int, int]]
-                  ) -> tuple[list[Reading], dict[int, np.ndarray], list[OverlayDraft]]:
+def band_readings(bt: _BandTrack, number: int, width: int, overlays: list[OverlayDraft]
+                  ) -> tuple[list[Reading], dict[int, tuple[float, np.ndarray]], list[OverlayDraft]]:
     """Readings of one band's intervals; lines that stay the same through (nearly) all of them
     are a fixed caption sharing the band: they become overlays and leave the cue texts."""
     per_interval: list[list[Row] | None] = []
-    images: dict[int, np.ndarray] = {}
+    images: dict[int, tuple[float, np.ndarray]] = {}
     last: list[Row] | None = None
     last_ref: int | None = None
     refs: list[int | None] = []
     for i, iv in enumerate(bt.intervals):
         if iv.rows is not None:
             rows = iv.rows.result() if isinstance(iv.rows, Future) else iv.rows
-            last = [r for r in rows if _keep(r, width, overlay_boxes)]
+            last = [r for r in rows if _keep(r, (iv.start_t + iv.end_t) / 2, width, overlays)]
             last_ref = number * REF_STRIDE + i
-            images[last_ref] = iv.copies[0][1]
+            images[last_ref] = (iv.read_t, iv.copies[0][1])
         elif not (iv.same_as_previous and iv.pixels >= bt.min_pixels):
             last, last_ref = None, None  # empty or too short: a gap
         # else the same text as the interval before (a glitch split it): its reading stands
@@ -369,8 +451,11 @@ def overlays_from(watches: list[_Watch], samples: list[Sample], duration: float,
     out = []
     for w in watches:
         st = w.static
-        first, last = st.samples[0], st.samples[-1]
-        sample_start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
+        if not st.samples:
+            sample_start = w.since
+        else:
+            first, last = st.samples[0], st.samples[-1]
+            sample_start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
         if tracked and w.checks:
             spans = _spans(w, sample_start, duration)
         else:
@@ -397,28 +482,30 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     located = locate(path, engine, band_setting=band_setting, timings=timings)
     info, samples = located.info, located.samples
     progress(0.1)
-    statics = static_texts(samples, info.width, min_samples=2 if len(samples) >= 2 else 1)
-    # The bands' own lines recur in samples while a cue lasts; they are not static texts.
-    statics = [s for s in statics
-               if not (s.centred and any(b.holds_line((s.box[1] + s.box[3]) / 2) for b in located.bands))]
-    watches = []
-    for st in statics:
-        x0, y0, x1, y1 = st.box
-        pad = max(2, (y1 - y0) // 6)
-        box = (max(0, x0 - pad), max(0, y0 - pad), min(info.width, x1 + pad), min(info.height, y1 + pad))
-        watches.append(_Watch(st, samples[st.samples[0]].t, box))
+    # Text outside the bands' lines is watched for how long it stays put: a watermark, a logo
+    # and a fixed title do (overlays), a moving sign does not. Off-centre (never a subtitle) or
+    # seen unchanged in two samples, it is also kept out of the band masks.
+    statics = static_texts(samples, info.width, min_samples=1)
+
+    def band_line(st: StaticText) -> bool:
+        return st.centred and any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
+
+    watches = [_watch(st, samples[st.samples[0]].t, info.width, info.height,
+                      blank=len(st.samples) >= 2 or not st.centred)
+               for st in statics if not band_line(st)][:MAX_WATCHES]
     duration = info.duration
     cues: list[CueDraft] = []
     overlays: list[OverlayDraft] = []
-    images: dict[int, np.ndarray] = {}
+    images: dict[int, tuple[float, np.ndarray]] = {}
     primary: Band | None = None
     if located.bands:
         tracks, duration = track(path, engine, located, watches, timings, threaded=threaded,
                                  progress=lambda f: progress(0.1 + 0.85 * f))
-        overlay_boxes = [w.static.box for w in watches]
+        # Overlays first: their boxes and spans take their lines out of the cues.
+        overlays = overlays_from(watches, samples, duration, engine, tracked=True)
         best = 0
         for number, bt in enumerate(tracks):
-            readings, band_images, fixed = band_readings(bt, number, info.width, overlay_boxes)
+            readings, band_images, fixed = band_readings(bt, number, info.width, overlays)
             overlays += fixed
             band_cues = build_cues(readings)
             # One "cue" on screen for nearly the whole clip is a fixed caption or title: an overlay.
@@ -429,9 +516,28 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
                 best, primary = len(band_cues), bt.band
             cues += band_cues
             images.update(band_images)
-    overlays += overlays_from(watches, samples, duration, engine, tracked=bool(located.bands))
+    else:
+        overlays = overlays_from(watches, samples, duration, engine, tracked=False)
     used = {c.ref for c in cues}
     timings.total = time.perf_counter() - started
     return Extraction(info, primary, sorted(cues, key=lambda c: (c.start, c.box[1] if c.box else 0)),
-                      sorted(overlays, key=lambda o: (o.start, o.box[1])),
-                      {k: v for k, v in images.items() if k in used}, timings, located.bands)
+                      merge_overlays(overlays), {k: v[1] for k, v in images.items() if k in used}, timings,
+                      image_times={k: v[0] for k, v in images.items() if k in used}, bands=located.bands,
+                      models=tuple(engine.models))
+
+
+def merge_overlays(overlays: list[OverlayDraft]) -> list[OverlayDraft]:
+    """One overlay per text and place: sightings of one watermark (from samples, from scans, as
+    a fixed row of a band) are merged, their spans joined where they touch."""
+    out: list[OverlayDraft] = []
+    for ov in sorted(overlays, key=lambda o: (o.start, -o.score)):
+        for i, o in enumerate(out):
+            same_place = box_iou(ov.box, o.box) >= 0.4
+            if same_place and similarity(ov.text, o.text) >= 0.6 and ov.start <= o.end + 1.0:
+                best = o if o.score >= ov.score and len(o.text) >= len(ov.text) else ov
+                out[i] = OverlayDraft(o.start, max(o.end, ov.end), best.text, max(o.score, ov.score), best.box,
+                                      o.centred)
+                break
+        else:
+            out.append(ov)
+    return sorted(out, key=lambda o: (o.start, o.box[1]))
