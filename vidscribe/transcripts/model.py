@@ -64,6 +64,7 @@ class Cue:
     raw_text: str | None = None
     box: list[int] | None = None  # x0, y0, x1, y1 in frame pixels
     keyframe: str | None = None  # path relative to the video's transcript folder
+    keyframe_time: float | None = None  # time of the frame the text was read from (the keyframe)
 
 
 @dataclass
@@ -86,6 +87,8 @@ class Subtitles:
     band: list[int] | None = None  # y0, y1 of the subtitle band in frame pixels
     engine: str | None = None
     script: str | None = None
+    models: list[str] = field(default_factory=list)  # OCR detection and recognition models used
+    band_source: str | None = None  # "auto" (found in the video) or "setting" (VIDSCRIBE_OCR_BAND)
 
 
 @dataclass
