@@ -257,6 +257,9 @@ class PaddleOcrEngine:
                 # Each of these three would download another model; subtitles need none of them.
                 use_doc_orientation_classify=False, use_doc_unwarping=False, use_textline_orientation=False,
                 text_det_limit_type="max", text_det_limit_side_len=MAX_SIDE, text_rec_score_thresh=0.3,
+                # rapidocr's detector settings (PaddleX's box_thresh 0.6 / unclip 1.5 drop and clip
+                # more lines over busy backgrounds): both engines then read the same boxes.
+                text_det_thresh=0.3, text_det_box_thresh=0.5, text_det_unclip_ratio=1.6,
                 device=device, **({"engine_config": {"intra_op_num_threads": THREADS, "inter_op_num_threads": 1}}
                                   if onnx else {"cpu_threads": THREADS}))
         except Exception as e:  # PaddleX raises plain RuntimeErrors for missing deps/models
