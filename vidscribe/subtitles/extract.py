@@ -30,6 +30,7 @@ from vidscribe.subtitles.engines import OcrEngine, TextLine
 from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
 
 SAMPLE_SIDE = 640  # whole frames are OCRed for band finding at this long side (thin text needs >480)
+DETECTOR_AFTER = 3  # samples read by text-mask proposals alone before the detector joins in
 MIN_ROW_SCORE = 0.5
 REF_STRIDE = 1_000_000  # CueDraft.ref = band number * REF_STRIDE + interval number
 
@@ -93,16 +94,19 @@ def _covered(box: tuple[int, int, int, int], lines: list[TextLine]) -> bool:
     return False
 
 
-def read_sample(engine: OcrEngine, frame: np.ndarray, scale: float) -> tuple[list[Row], np.ndarray]:
-    """Rows of a whole frame: the detector on a downscaled copy, plus native-size reads of the
-    line-shaped text-mask clusters it missed (small watermarks, text over busy backgrounds)."""
-    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
-        if scale < 1.0 else frame.copy()
-    lines = _read_lines(engine, small, scale=scale)
-    for x0, y0, x1, y1 in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)):
+def _add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]:
+    return lines + [ln for ln in more if not _covered(ln.box, lines)]
+
+
+def proposal_lines(engine: OcrEngine, frame: np.ndarray) -> list[TextLine]:
+    """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
+    or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
+    and sure-sighted where a detector on a downscaled frame misses small or busy-background text."""
+    lines: list[TextLine] = []
+    for x0, y0, x1, y1 in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), max_boxes=6):
         if not _covered((x0, y0, x1, y1), lines):
             lines += _read_lines(engine, frame[y0:y1, x0:x1], dx=x0, dy=y0)
-    return group_rows(lines), small
+    return lines
 
 
 def _sample_times(duration: float) -> Iterator[float]:
@@ -136,12 +140,28 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         info = reader.info
         scale = min(1.0, SAMPLE_SIDE / max(info.width, info.height))
         override = parse_band(band_setting, info.height) if band_setting else None
+        lines: list[list[TextLine]] = []
+        use_detector = False
         for t, frame in reader.frames(times=_sample_times(info.duration)):
-            rows, small = read_sample(engine, frame, scale)
-            samples.append(Sample(t, rows))
+            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                if scale < 1.0 else frame.copy()
+            found = proposal_lines(engine, frame)
+            if use_detector:
+                found = _add_uncovered(found, _read_lines(engine, small, scale=scale))
+            lines.append(found)
+            samples.append(Sample(t, group_rows(found)))
             images.append(small)
             if len(samples) >= 2 and (override or candidate_bands(samples, info.width, info.height)):
                 break
+            if len(samples) == DETECTOR_AFTER and not use_detector:
+                # No band from the mask's proposals: the text may be dark on light, or unoutlined.
+                # From now on the detector reads each (downscaled) sample too, earlier ones included.
+                use_detector = True
+                for i, image in enumerate(images):
+                    lines[i] = _add_uncovered(lines[i], _read_lines(engine, image, scale=scale))
+                    samples[i] = Sample(samples[i].t, group_rows(lines[i]))
+                if candidate_bands(samples, info.width, info.height):
+                    break
     if override:
         rows = [r for s in samples for r in s.rows if override[0] <= r.cy < override[1]]
         h = float(np.median([r.height for r in rows])) if rows else (override[1] - override[0]) / 3
@@ -483,15 +503,14 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     info, samples = located.info, located.samples
     progress(0.1)
     # Text outside the bands' lines is watched for how long it stays put: a watermark, a logo
-    # and a fixed title do (overlays), a moving sign does not. Off-centre (never a subtitle) or
-    # seen unchanged in two samples, it is also kept out of the band masks.
+    # and a fixed title do (overlays), a moving sign does not. Seen unchanged in two samples, it
+    # is also kept out of the band masks (not on one sighting: that may be half a subtitle line).
     statics = static_texts(samples, info.width, min_samples=1)
 
     def band_line(st: StaticText) -> bool:
         return st.centred and any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
 
-    watches = [_watch(st, samples[st.samples[0]].t, info.width, info.height,
-                      blank=len(st.samples) >= 2 or not st.centred)
+    watches = [_watch(st, samples[st.samples[0]].t, info.width, info.height, blank=len(st.samples) >= 2)
                for st in statics if not band_line(st)][:MAX_WATCHES]
     duration = info.duration
     cues: list[CueDraft] = []
