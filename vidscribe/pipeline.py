@@ -29,6 +29,7 @@ MEDIA_STAGE = "media"
 # Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
 STAGE_MODULES: dict[str, str] = {
     "speech": "vidscribe.speech",
+    "subtitles": "vidscribe.subtitles",
     "align": "vidscribe.align",
     "analysis": "vidscribe.analysis.stage",
 }

@@ -75,6 +75,14 @@ def downstream(stage: str) -> list[str]:
     return [name for name in pipeline.stage_names() if name in chosen]
 
 
+def stages_to_run(transcript: Transcript, stage: str | None = None) -> list[str]:
+    """`stage` and what depends on it; without one, every stage missing or failed and what depends on it."""
+    starts = [stage] if stage else [n for n in pipeline.stage_names() if n not in transcript.stages
+                                    or transcript.stages[n].status == "failed"]
+    todo = {name for first in starts for name in downstream(first)}
+    return [name for name in pipeline.stage_names() if name in todo]
+
+
 def complete(transcript: Transcript) -> bool:
     return all(transcript.stages.get(name) and transcript.stages[name].status in ("done", "skipped")
                for name in pipeline.stage_names())
@@ -139,9 +147,8 @@ def submit(conn: Redis, settings: Settings, source: str, force: bool = False) ->
         if complete(transcript):
             return Submission(source, video_id, refused="already processed (use --force to redo it)")
         if stored_media(store, video_id):  # fetched before: finish it without downloading again
-            missing = [n for n in pipeline.stage_names() if n not in transcript.stages
-                       or transcript.stages[n].status == "failed"]
-            jobs = enqueue_stages(conn, str(settings.data), video_id, missing, transcript.video.duration)
+            jobs = enqueue_stages(conn, str(settings.data), video_id, stages_to_run(transcript),
+                                  transcript.video.duration)
             return Submission(source, video_id, tuple(jobs))
     known = video_id if video_id and store.exists(video_id) else None
     return Submission(source, known, (_enqueue_fetch(conn, settings, text, force),))
@@ -151,7 +158,7 @@ def reprocess(conn: Redis, settings: Settings, video_ids: Iterable[str], stage: 
               ) -> list[Submission]:
     """Queue `stage` and the stages after it for stored videos, from the stored media (no download).
 
-    Without `stage`, each video resumes at its first stage that is missing or failed.
+    Without `stage`, each video runs its stages that are missing or failed, and those after them.
     """
     store = Store(settings.data)
     out = []
@@ -164,12 +171,11 @@ def reprocess(conn: Redis, settings: Settings, video_ids: Iterable[str], stage: 
         if not stored_media(store, video_id):
             out.append(Submission(video_id, video_id, refused="media missing: enqueue the source again"))
             continue
-        first = stage or next((n for n in pipeline.stage_names() if n not in transcript.stages
-                               or transcript.stages[n].status == "failed"), None)
-        if first is None:
+        todo = stages_to_run(transcript, stage)
+        if not todo:
             out.append(Submission(video_id, video_id, refused="nothing to do: every stage is done"))
             continue
-        jobs = enqueue_stages(conn, str(settings.data), video_id, downstream(first), transcript.video.duration)
+        jobs = enqueue_stages(conn, str(settings.data), video_id, todo, transcript.video.duration)
         out.append(Submission(video_id, video_id, tuple(jobs)))
     return out
 

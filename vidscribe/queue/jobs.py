@@ -46,8 +46,7 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
         _fail(e)
     video = transcript.video
     ledger.put(SourceRecord(source, "done", video_id=video.id, job_id=job_id))
-    todo = [n for n in pipeline.stage_names() if force or n not in transcript.stages
-            or transcript.stages[n].status == "failed"]
+    todo = pipeline.stage_names() if force else graph.stages_to_run(transcript)
     jobs = graph.enqueue_stages(job.connection, str(settings.data), video.id, todo, video.duration) \
         if job and todo else []
     return {"video_id": video.id, "jobs": jobs}
