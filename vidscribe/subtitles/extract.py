@@ -75,6 +75,8 @@ class Extraction:
 def _read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
                 dy: int = 0) -> list[TextLine]:
     """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
+    if image.shape[0] < 8 or image.shape[1] < 8:
+        return []  # nothing a detector could read (a crop clipped at the frame's edge)
     return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
                                          int(math.ceil(ln.box[2] / scale)) + dx,
                                          int(math.ceil(ln.box[3] / scale)) + dy))
@@ -98,14 +100,29 @@ def _add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine
     return lines + [ln for ln in more if not _covered(ln.box, lines)]
 
 
-def proposal_lines(engine: OcrEngine, frame: np.ndarray) -> list[TextLine]:
+def proposal_lines(engine: OcrEngine, frame: np.ndarray,
+                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]]) -> list[TextLine]:
     """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
     or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
-    and sure-sighted where a detector on a downscaled frame misses small or busy-background text."""
+    and sure-sighted where a detector on a downscaled frame misses small or busy-background text.
+    `seen` holds earlier reads (box, mask, lines): a box whose text mask has not changed since
+    (a watermark) is not read again."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     lines: list[TextLine] = []
-    for x0, y0, x1, y1 in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), max_boxes=6):
-        if not _covered((x0, y0, x1, y1), lines):
-            lines += _read_lines(engine, frame[y0:y1, x0:x1], dx=x0, dy=y0)
+    for box in propose_lines(gray, max_boxes=6):
+        x0, y0, x1, y1 = box
+        if _covered(box, lines):
+            continue
+        mask = text_mask(gray[y0:y1, x0:x1])
+        for old_box, old_mask, old_lines in seen:
+            most = max(cv2.countNonZero(mask), cv2.countNonZero(old_mask))
+            if old_box == box and overlap(mask, old_mask) >= 0.9 * most:
+                lines += old_lines
+                break
+        else:
+            read = _read_lines(engine, frame[y0:y1, x0:x1], dx=x0, dy=y0)
+            seen.append((box, mask, read))
+            lines += read
     return lines
 
 
@@ -141,11 +158,12 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         scale = min(1.0, SAMPLE_SIDE / max(info.width, info.height))
         override = parse_band(band_setting, info.height) if band_setting else None
         lines: list[list[TextLine]] = []
+        seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]] = []
         use_detector = False
         for t, frame in reader.frames(times=_sample_times(info.duration)):
             small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
                 if scale < 1.0 else frame.copy()
-            found = proposal_lines(engine, frame)
+            found = proposal_lines(engine, frame, seen)
             if use_detector:
                 found = _add_uncovered(found, _read_lines(engine, small, scale=scale))
             lines.append(found)
@@ -190,6 +208,19 @@ def _polarity(band: Band, located: Located) -> str:
     return "dark" if light < 0.03 and dark > 3 * light else "light"
 
 
+class _Frame:
+    """One decoded frame of the track pass, with grey crops made on demand."""
+
+    def __init__(self, index: int, bgr: np.ndarray):
+        self.index, self.bgr = index, bgr
+
+    def gray(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return cv2.cvtColor(self.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+
+    def color(self) -> np.ndarray:
+        return self.bgr
+
+
 @dataclass
 class _Interval:
     start: int  # frame index
@@ -220,9 +251,9 @@ class _BandTrack:
         self.intervals: list[_Interval] = []
         self._ocr = ocr
 
-    def push(self, index: int, frame: np.ndarray) -> None:
-        crop = frame[self.band.y0:self.band.y1]
-        gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    def push(self, index: int, frame: _Frame) -> None:
+        y0, y1 = self.band.y0, self.band.y1
+        gray = frame.gray(0, y0, frame.bgr.shape[1], y1)
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
         for x0, y0, x1, y1 in self.blank:
             mask[y0:y1, x0:x1] = 0
@@ -231,13 +262,13 @@ class _BandTrack:
                 self.close(change.index)
             iv = _Interval(change.index, change.pixels, change.same_as_previous)
             self.intervals.append(iv)
-            iv.copies.append((index, crop.copy()))
+            iv.copies.append((index, frame.color()[y0:y1].copy()))
             iv.next_copy = change.index + 2 * max(2, index - change.index)
             iv.text_box = text_bbox(change.ref, self.band.line_height)
         if self.intervals and index == self.intervals[-1].next_copy:
             # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
             iv = self.intervals[-1]
-            iv.copies = iv.copies[-1:] + [(index, crop.copy())]
+            iv.copies = iv.copies[-1:] + [(index, frame.color()[y0:y1].copy())]
             iv.next_copy = iv.start + 2 * (index - iv.start)
             ref = self.tracker.reference
             if ref is not None and self.tracker.current_start == iv.start:
@@ -270,15 +301,15 @@ class _Watch:
     crop: np.ndarray | None = None  # BGR crop at the reference time, for a native-size reading
     checks: list[tuple[float, bool]] = field(default_factory=list)
 
-    def check(self, t: float, frame: np.ndarray) -> None:
+    def check(self, t: float, frame: _Frame) -> None:
         x0, y0, x1, y1 = self.box
-        gray = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        gray = frame.gray(x0, y0, x1, y1)
         if self.ref is None:
             light, dark = text_mask(gray), text_mask(255 - gray)
             self.polarity = "light" if cv2.countNonZero(light) >= cv2.countNonZero(dark) else "dark"
             self.ref = light if self.polarity == "light" else dark
             self.ref_pixels = cv2.countNonZero(self.ref)
-            self.crop = frame[y0:y1, x0:x1].copy()
+            self.crop = frame.color()[y0:y1, x0:x1].copy()
             self.checks.append((t, True))
             return
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
@@ -287,21 +318,29 @@ class _Watch:
 
 
 SCAN_SECONDS = 2.0  # track pass: look for new static text this often
+SCAN_LAG = 4  # frames between the two looks that tell static text from moving
 MAX_WATCHES = 40
 
 
-def _scan(engine: OcrEngine, frame: np.ndarray, t: float, located: Located, watches: list[_Watch],
-          empty: list[tuple[int, tuple[int, int, int, int]]], scan: int, timings: Timings) -> list[_Watch]:
-    width = located.info.width
+def _scan(engine: OcrEngine, frame: _Frame, before: np.ndarray, t: float, located: Located,
+          watches: list[_Watch], empty: list[tuple[int, tuple[int, int, int, int]]], scan: int,
+          timings: Timings) -> list[_Watch]:
+    """New static text in `frame` (compared with the grey frame `before`, a few frames earlier)."""
+    width, height = located.info.width, located.info.height
+    gray = frame.gray(0, 0, width, height)
     found = []
-    for box in propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), max_boxes=6):
-        cy = (box[1] + box[3]) / 2
-        if abs((box[0] + box[2]) / 2 - width / 2) <= 0.1 * width and any(b.y0 <= cy < b.y1 for b in located.bands):
+    for box in propose_lines(gray, max_boxes=6):
+        x0, y0, x1, y1 = box
+        cy = (y0 + y1) / 2
+        if abs((x0 + x1) / 2 - width / 2) <= 0.1 * width and any(b.y0 <= cy < b.y1 for b in located.bands):
             continue  # a subtitle line
         if any(box_iou(box, w.box) >= 0.3 for w in watches + found) or any(box_iou(box, b) >= 0.5 for _, b in empty):
             continue
+        now, then = text_mask(gray[y0:y1, x0:x1]), text_mask(before[y0:y1, x0:x1])
+        if overlap(now, then) < 0.8 * max(1, cv2.countNonZero(now)):
+            continue  # moving (a sign in the picture): not worth an OCR call
         t0 = time.perf_counter()
-        rows = group_rows(_read_lines(engine, frame[box[1]:box[3], box[0]:box[2]], dx=box[0], dy=box[1]))
+        rows = group_rows(_read_lines(engine, frame.color()[y0:y1, x0:x1], dx=x0, dy=y0))
         timings.scan += time.perf_counter() - t0
         timings.scans += 1
         if not rows:
@@ -344,20 +383,24 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     duration = info.duration or 1.0
     times: list[float] = []
     empty: list[tuple[int, tuple[int, int, int, int]]] = []  # (scan number, box): read, nothing there
+    before: np.ndarray | None = None
     t_decode = time.perf_counter()
     with FrameReader(path) as reader:
-        for index, (t, frame) in enumerate(reader.frames()):
+        for index, (t, bgr) in enumerate(reader.frames()):
             t_detect = time.perf_counter()
             timings.decode += t_detect - t_decode
             times.append(t)
+            frame = _Frame(index, bgr)
             for bt in tracks:
                 bt.push(index, frame)
-            if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES:
+            if index % scan_every == scan_every // 2 - SCAN_LAG:
+                before = frame.gray(0, 0, info.width, info.height)
+            if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES and before is not None:
                 # Static text that appears after the locate pass (an end-card watermark, the
                 # Douyin watermark moving to another corner): look for new text outside the bands.
                 scan = index // scan_every
                 empty = [(n, b) for n, b in empty if scan - n < 3]
-                watches += _scan(engine, frame, t, located, watches, empty, scan, timings)
+                watches += _scan(engine, frame, before, t, located, watches, empty, scan, timings)
             if index % check_every == 0:
                 for w in watches:
                     if t + 1e-6 >= w.since:
