@@ -41,7 +41,8 @@ SUBTITLED = ClipSpec(
     duration=6.0, width=432, height=768, fps=FPS, background="color=c=0x3a4a5a",
     background_filters="noise=alls=25:allf=t+u", audio=False,
     layers=_layers() + [
-        TextLayer(WATERMARK, 0.0, 6.0, x="16", y="24", size=20, border=1, color="white@0.9"),
+        # Inside the subtitle band, below the lines: kept out of the cues and of the change masks.
+        TextLayer(WATERMARK, 0.0, 6.0, x="16", y="h*0.86+12", size=20, border=1, color="white@0.9"),
         TextLayer("超市 营业中", 0.0, 6.0, x="w-mod(t*90,w+text_w)", y="h*0.4", size=36, color="black", border=0,
                   box="white@0.9"),
     ],

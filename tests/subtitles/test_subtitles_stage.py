@@ -52,6 +52,7 @@ def test_watermark_is_an_overlay_not_a_cue(subtitled: StageOutput) -> None:
     assert len(accounts) == 1
     assert cer(accounts[0].text, WATERMARK) <= 0.1
     assert accounts[0].start <= 0.5 and accounts[0].end >= SUBTITLED.duration - 0.5
+    assert subs.band[0] <= accounts[0].box[1] < subs.band[1]  # it shares the band with the cues
     assert not any("抖音" in c.text or "test" in c.text for c in subs.cues)
     assert not any("超市" in c.text for c in subs.cues)  # the moving sign is scene text
     assert not any("超市" in o.text for o in subs.overlays)

@@ -255,8 +255,8 @@ class _BandTrack:
         y0, y1 = self.band.y0, self.band.y1
         gray = frame.gray(0, y0, frame.bgr.shape[1], y1)
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
-        for x0, y0, x1, y1 in self.blank:
-            mask[y0:y1, x0:x1] = 0
+        for bx0, by0, bx1, by1 in self.blank:
+            mask[by0:by1, bx0:bx1] = 0
         for change in self.tracker.push(index, mask):
             if self.intervals:
                 self.close(change.index)
