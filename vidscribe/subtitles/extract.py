@@ -27,7 +27,7 @@ from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, 
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, propose_lines, text_bbox, text_mask
 from vidscribe.subtitles.engines import OcrEngine, TextLine
-from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
+from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity, squash
 
 SAMPLE_SIDE = 640  # whole frames are OCRed for band finding at this long side (thin text needs >480)
 DETECTOR_AFTER = 3  # samples read by text-mask proposals alone before the detector joins in
@@ -83,6 +83,19 @@ def _read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx:
             for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
 
 
+SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses
+# ~20-px watermark text over busy backgrounds at native size, and finds it enlarged)
+
+
+def _read_small(engine: OcrEngine, crop: np.ndarray, line_height: float, *, dx: int = 0,
+                dy: int = 0) -> list[TextLine]:
+    """A small crop around one line, enlarged first when the line is small."""
+    if line_height >= SMALL_TEXT:
+        return _read_lines(engine, crop, dx=dx, dy=dy)
+    big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return _read_lines(engine, big, scale=2.0, dx=dx, dy=dy)
+
+
 def _read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
     return group_rows(_read_lines(engine, image, scale=scale, dy=dy))
 
@@ -120,7 +133,7 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
                 lines += old_lines
                 break
         else:
-            read = _read_lines(engine, frame[y0:y1, x0:x1], dx=x0, dy=y0)
+            read = _read_small(engine, frame[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0)
             seen.append((box, mask, read))
             lines += read
     return lines
@@ -298,8 +311,13 @@ class _Watch:
     ref: np.ndarray | None = None  # reference text mask
     ref_pixels: int = 0
     polarity: str = "light"
-    crop: np.ndarray | None = None  # BGR crop at the reference time, for a native-size reading
+    wide: tuple[int, int, int, int] = (0, 0, 0, 0)  # the box grown around it, for the final reading
+    crops: list[np.ndarray] = field(default_factory=list)  # BGR `wide` crops, taken while present
     checks: list[tuple[float, bool]] = field(default_factory=list)
+
+    def _keep_crop(self, frame: _Frame) -> None:
+        x0, y0, x1, y1 = self.wide
+        self.crops.append(frame.color()[y0:y1, x0:x1].copy())
 
     def check(self, t: float, frame: _Frame) -> None:
         x0, y0, x1, y1 = self.box
@@ -309,12 +327,14 @@ class _Watch:
             self.polarity = "light" if cv2.countNonZero(light) >= cv2.countNonZero(dark) else "dark"
             self.ref = light if self.polarity == "light" else dark
             self.ref_pixels = cv2.countNonZero(self.ref)
-            self.crop = frame.color()[y0:y1, x0:x1].copy()
+            self._keep_crop(frame)
             self.checks.append((t, True))
             return
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
         present = self.ref_pixels >= 12 and overlap(self.ref, dilate(mask)) >= 0.6 * self.ref_pixels
         self.checks.append((t, present))
+        if present and len(self.checks) in (6, 30):  # two more looks, ~1 s and ~6 s in
+            self._keep_crop(frame)
 
 
 SCAN_SECONDS = 2.0  # track pass: look for new static text this often
@@ -340,7 +360,7 @@ def _scan(engine: OcrEngine, frame: _Frame, before: np.ndarray, t: float, locate
         if overlap(now, then) < 0.8 * max(1, cv2.countNonZero(now)):
             continue  # moving (a sign in the picture): not worth an OCR call
         t0 = time.perf_counter()
-        rows = group_rows(_read_lines(engine, frame.color()[y0:y1, x0:x1], dx=x0, dy=y0))
+        rows = group_rows(_read_small(engine, frame.color()[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0))
         timings.scan += time.perf_counter() - t0
         timings.scans += 1
         if not rows:
@@ -354,9 +374,13 @@ def _scan(engine: OcrEngine, frame: _Frame, before: np.ndarray, t: float, locate
 
 def _watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> _Watch:
     x0, y0, x1, y1 = st.box
-    pad = max(2, (y1 - y0) // 6)
+    h = y1 - y0
+    pad = max(2, h // 6)
     box = (max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad))
-    return _Watch(st, since, box, blank)
+    # Wider for reading: a first sighting may have caught part of the line ("recruit_1" of
+    # "抖音号：recruit_1488" over a busy background).
+    wide = (max(0, x0 - 3 * h), max(0, y0 - h // 2), min(width, x1 + 3 * h), min(height, y1 + h // 2))
+    return _Watch(st, since, box, blank, wide=wide)
 
 
 def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch], timings: Timings, *,
@@ -506,6 +530,24 @@ def _spans(watch: _Watch, first_start: float, duration: float, *, max_gap: float
     return [(a, b) for a, b in spans]
 
 
+def _best_reading(engine: OcrEngine, w: _Watch) -> tuple[str, float, tuple[int, int, int, int]]:
+    """The watched text read at native size from the crops kept while it was on screen: the row
+    on the watched line with the most confidently read characters wins."""
+    st = w.static
+    best = (st.text, st.score, st.box)
+    best_weight = len(squash(st.text)) * st.score
+    x0, y0 = w.wide[0], w.wide[1]
+    for crop in w.crops:
+        for row in group_rows(_read_small(engine, crop, st.box[3] - st.box[1], dx=x0, dy=y0)):
+            bx = row.box
+            on_line = min(bx[3], st.box[3]) - max(bx[1], st.box[1]) >= 0.5 * (st.box[3] - st.box[1])
+            overlaps = min(bx[2], st.box[2]) > max(bx[0], st.box[0])
+            weight = len(squash(row.text)) * row.score
+            if on_line and overlaps and weight > best_weight and row.score >= 0.8:
+                best, best_weight = (row.text, row.score, bx), weight
+    return best
+
+
 def overlays_from(watches: list[_Watch], samples: list[Sample], duration: float, engine: OcrEngine,
                   *, tracked: bool) -> list[OverlayDraft]:
     """Overlays: static texts on screen for a good part of the clip (at least 2 s and 30% of it),
@@ -527,13 +569,9 @@ def overlays_from(watches: list[_Watch], samples: list[Sample], duration: float,
         spans = [(a, b) for a, b in spans if b - a >= max(2.0, 0.3 * duration)]
         if not spans:
             continue
-        text, score = st.text, st.score
-        if w.crop is not None:
-            joined = join_rows(_read_rows(engine, w.crop))
-            if joined and joined[1] >= score - 0.05:
-                text, score = " ".join(joined[0].split("\n")), joined[1]
+        text, score, box = _best_reading(engine, w)
         for a, b in spans:
-            out.append(OverlayDraft(a, min(b, duration), text, score, st.box, st.centred))
+            out.append(OverlayDraft(a, min(b, duration), text, score, box, st.centred))
     return out
 
 
