@@ -71,6 +71,14 @@ def test_build_cues_merges_repeats_across_small_gaps() -> None:
     assert len(cues[0].readings) == 3
 
 
+def test_build_cues_joins_a_misread_piece_split_off_by_an_occlusion() -> None:
+    cues = build_cues([_r(2.5, 2.77, "签约奖金两自万户布", 0.93), _r(2.77, 4.2, "签约奖金两百万卢布", 0.91)])
+    assert [(c.start, c.end, c.text) for c in cues] == [(2.5, 4.2, "签约奖金两百万卢布")]
+    # ... but two long cues one number apart stay two cues.
+    cues = build_cues([_r(0.0, 2.0, "月薪二十万卢布"), _r(2.0, 4.0, "月薪三十万卢布")])
+    assert [c.text for c in cues] == ["月薪二十万卢布", "月薪三十万卢布"]
+
+
 def test_build_cues_keeps_identical_lines_apart_after_a_real_gap() -> None:
     cues = build_cues([_r(0.0, 1.0, "今天报名"), _r(1.0, 2.0, ""), _r(2.0, 3.0, "今天报名")])
     assert [(c.start, c.end) for c in cues] == [(0.0, 1.0), (2.0, 3.0)]

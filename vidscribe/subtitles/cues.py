@@ -52,13 +52,16 @@ def _best_text(readings: Sequence[Reading]) -> Reading:
     return first[winner]
 
 
-def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.8, max_gap: float = 0.3,
-               min_score: float = 0.6, min_duration: float = 0.1) -> list[CueDraft]:
+def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.9, max_gap: float = 0.3,
+               min_score: float = 0.6, min_duration: float = 0.1, fragment: float = 0.5,
+               fragment_similarity: float = 0.6) -> list[CueDraft]:
     """Merge consecutive readings of one line into cues and drop fragments.
 
     Readings are merged when their texts are at least `merge_similarity` alike and the time
-    between them (an empty interval, a dropped fragment) is at most `max_gap` seconds. A cue
-    survives with a confidence of at least `min_score` and a duration of at least `min_duration`.
+    between them (an empty interval, a dropped fragment) is at most `max_gap` seconds; when one
+    side lasts under `fragment` seconds (a piece split off by something passing in front, read
+    with a character or two wrong), `fragment_similarity` is enough. A cue survives with a
+    confidence of at least `min_score` and a duration of at least `min_duration`.
     """
     groups: list[list[Reading]] = []
     for r in sorted(readings, key=lambda r: r.start):
@@ -67,7 +70,10 @@ def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.8, ma
         if groups:
             last = groups[-1]
             best = _best_text(last)
-            if r.start - last[-1].end <= max_gap and similarity(best.text, r.text) >= merge_similarity:
+            alike = similarity(best.text, r.text)
+            short = min(r.end - r.start, last[-1].end - last[0].start) < fragment
+            if r.start - last[-1].end <= max_gap and (alike >= merge_similarity or
+                                                       (short and alike >= fragment_similarity)):
                 last.append(r)
                 continue
         groups.append([r])

@@ -241,6 +241,7 @@ class _Interval:
     same_as_previous: bool
     copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
     text_box: tuple[int, int, int, int] | None = None  # where its text is in the band crop
+
     next_copy: int = 0
     end: int = -1
     rows: Future[list[Row]] | list[Row] | None = None
@@ -253,7 +254,7 @@ class _BandTrack:
     """Change tracking and OCR scheduling for one band."""
 
     def __init__(self, band: Band, polarity: str, blank: list[tuple[int, int, int, int]],
-                 ocr: Callable[[np.ndarray, int, int], Future[list[Row]] | list[Row]]):
+                 ocr: Callable[..., Future[list[Row]] | list[Row]]):
         self.band = band
         self.polarity = polarity
         self.min_pixels = max(40, int(0.12 * band.line_height ** 2))  # about half a character
@@ -292,12 +293,19 @@ class _BandTrack:
         iv.end = end
         if iv.pixels < self.read_pixels or iv.same_as_previous or end - iv.start < 3 or not iv.copies:
             return  # empty, the same text as before, or too short to be read
+        # A copy taken while the change was being confirmed shows the next interval: not this one.
+        iv.copies = [c for c in iv.copies if c[0] < end]
+        if not iv.copies:
+            return
         middle = (iv.start + end) / 2
-        iv.copies = [min(iv.copies, key=lambda c: abs(c[0] - middle))]
-        crop = iv.copies[0][1]
+        copies = sorted(iv.copies, key=lambda c: abs(c[0] - middle))
+        iv.copies = copies[:1]
+        crop = copies[0][1]
+        # The other copy, some frames away, tells text that stays put from text moving through.
+        other = copies[1][1] if len(copies) > 1 else None
         # OCR only where the mask says the text is: the detector's cost grows with the area.
         x0, y0, x1, y1 = iv.text_box or (0, 0, crop.shape[1], crop.shape[0])
-        iv.rows = self._ocr(crop[y0:y1, x0:x1], x0, self.band.y0 + y0)
+        iv.rows = self._ocr(crop, (x0, y0, x1, y1), other, self.polarity)
 
 
 @dataclass
@@ -390,18 +398,24 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     info = located.info
     executor = ThreadPoolExecutor(max_workers=1) if threaded else None
 
-    def read(crop: np.ndarray, dx: int, dy: int) -> list[Row]:
+    def read(crop: np.ndarray, box: tuple[int, int, int, int], other: np.ndarray | None, polarity: str,
+             band_y0: int) -> list[Row]:
         t0 = time.perf_counter()
-        rows = group_rows(_read_lines(engine, crop, dx=dx, dy=dy))
+        x0, y0, x1, y1 = box
+        rows = group_rows(_read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0))
+        if other is not None:
+            rows = [r for r in rows if _still(r, crop, other, band_y0, polarity)]
         timings.ocr += time.perf_counter() - t0
         return rows
 
-    def submit(crop: np.ndarray, dx: int, dy: int) -> Future[list[Row]] | list[Row]:
-        timings.ocr_calls += 1
-        return executor.submit(read, crop, dx, dy) if executor else read(crop, dx, dy)
+    def submit_for(band_y0: int) -> Callable[..., Future[list[Row]] | list[Row]]:
+        def submit(*args: object) -> Future[list[Row]] | list[Row]:
+            timings.ocr_calls += 1
+            return executor.submit(read, *args, band_y0) if executor else read(*args, band_y0)  # type: ignore[arg-type]
+        return submit
 
     blank = [w.box for w in watches if w.blank]
-    tracks = [_BandTrack(b, _polarity(b, located), blank, submit) for b in located.bands]
+    tracks = [_BandTrack(b, _polarity(b, located), blank, submit_for(b.y0)) for b in located.bands]
     check_every = max(1, round((info.fps or 25) / 5))
     scan_every = max(1, round((info.fps or 25) * SCAN_SECONDS))
     duration = info.duration or 1.0
@@ -449,6 +463,20 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     return tracks, end_time
 
 
+def _still(row: Row, crop: np.ndarray, other: np.ndarray, band_y0: int, polarity: str) -> bool:
+    """Whether a row read in a band crop holds text that stays put: its text mask is the same in
+    another copy of the band from the same interval. A sign moving through the band is not."""
+    x0, y0, x1, y1 = row.box
+    y0, y1 = max(0, y0 - band_y0), max(0, y1 - band_y0)
+    masks = []
+    for image in (crop, other):
+        gray = cv2.cvtColor(image[y0:y1, max(0, x0):max(0, x1)], cv2.COLOR_BGR2GRAY)
+        masks.append(text_mask(gray if polarity == "light" else 255 - gray))
+    pixels = cv2.countNonZero(masks[0])
+    # The same subtitle keeps 93-100% (1-px tolerance); a sign moving through, 60-75%.
+    return pixels < 20 or overlap(masks[0], dilate(masks[1])) >= 0.85 * pixels
+
+
 def _keep(row: Row, t: float, width: int, overlays: list[OverlayDraft]) -> bool:
     # Scene text and corner watermarks are off-centre; a fixed centred caption is an overlay.
     return is_centred(row, width) and not any(o.start <= t < o.end and box_iou(row.box, o.box) >= 0.3
@@ -457,8 +485,8 @@ def _keep(row: Row, t: float, width: int, overlays: list[OverlayDraft]) -> bool:
 
 def band_readings(bt: _BandTrack, number: int, width: int, overlays: list[OverlayDraft]
                   ) -> tuple[list[Reading], dict[int, tuple[float, np.ndarray]], list[OverlayDraft]]:
-    """Readings of one band's intervals; lines that stay the same through (nearly) all of them
-    are a fixed caption sharing the band: they become overlays and leave the cue texts."""
+    """Readings of one band's intervals; lines that stay the same through most of them are a
+    fixed caption sharing the band: they become overlays and leave the cue texts."""
     per_interval: list[list[Row] | None] = []
     images: dict[int, tuple[float, np.ndarray]] = {}
     last: list[Row] | None = None
@@ -508,7 +536,7 @@ def _fixed_rows(intervals: list[_Interval], per_interval: list[list[Row] | None]
                 continue
             seen.append(row)
             hits = [iv for iv, rr in read if any(_same_line(row, r, line_height) for r in rr)]
-            if len(hits) >= 0.8 * len(read) and len(hits) >= 3:
+            if len(hits) >= 0.6 * len(read) and len(hits) >= 3:  # OCR misses it now and then
                 fixed.append((row, (hits[0].start_t, hits[-1].end_t)))
     return fixed
 
