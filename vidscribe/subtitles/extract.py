@@ -12,7 +12,6 @@ changes (a fixed title) ends up an overlay, not cues.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,13 +24,25 @@ import numpy as np
 from vidscribe.media.frames import FrameReader, VideoInfo
 from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
-from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, propose_lines, text_bbox, text_mask
+from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_bbox, text_mask
 from vidscribe.subtitles.engines import OcrEngine, TextLine
-from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity, squash
+from vidscribe.subtitles.overlays import (
+    MAX_WATCHES,
+    SCAN_LAG,
+    SCAN_SECONDS,
+    OverlayDraft,
+    ScanCost,
+    Watch,
+    make_watch,
+    merge_overlays,
+    overlays_from,
+    scan,
+)
+from vidscribe.subtitles.reading import TrackFrame, add_uncovered, proposal_lines, read_lines
+from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
 
 SAMPLE_SIDE = 640  # whole frames are OCRed for band finding at this long side (thin text needs >480)
 DETECTOR_AFTER = 3  # samples read by text-mask proposals alone before the detector joins in
-MIN_ROW_SCORE = 0.5
 REF_STRIDE = 1_000_000  # CueDraft.ref = band number * REF_STRIDE + interval number
 
 
@@ -50,16 +61,6 @@ class Timings:
 
 
 @dataclass
-class OverlayDraft:
-    start: float
-    end: float
-    text: str
-    score: float
-    box: tuple[int, int, int, int]
-    centred: bool
-
-
-@dataclass
 class Extraction:
     info: VideoInfo
     band: Band | None  # the band the cues came from (the one with most cues)
@@ -70,73 +71,6 @@ class Extraction:
     image_times: dict[int, float] = field(default_factory=dict)  # CueDraft.ref -> time of that frame
     bands: list[Band] = field(default_factory=list)  # every candidate band tracked
     models: tuple[str, ...] = ()  # the engine's detection and recognition models
-
-
-def _read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
-                dy: int = 0) -> list[TextLine]:
-    """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
-    if image.shape[0] < 8 or image.shape[1] < 8:
-        return []  # nothing a detector could read (a crop clipped at the frame's edge)
-    return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
-                                         int(math.ceil(ln.box[2] / scale)) + dx,
-                                         int(math.ceil(ln.box[3] / scale)) + dy))
-            for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
-
-
-SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses
-# ~20-px watermark text over busy backgrounds at native size, and finds it enlarged)
-
-
-def _read_small(engine: OcrEngine, crop: np.ndarray, line_height: float, *, dx: int = 0,
-                dy: int = 0) -> list[TextLine]:
-    """A small crop around one line, enlarged first when the line is small."""
-    if line_height >= SMALL_TEXT:
-        return _read_lines(engine, crop, dx=dx, dy=dy)
-    big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-    return _read_lines(engine, big, scale=2.0, dx=dx, dy=dy)
-
-
-def _read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
-    return group_rows(_read_lines(engine, image, scale=scale, dy=dy))
-
-
-def _covered(box: tuple[int, int, int, int], lines: list[TextLine]) -> bool:
-    for ln in lines:
-        b = ln.box
-        inter = max(0, min(box[2], b[2]) - max(box[0], b[0])) * max(0, min(box[3], b[3]) - max(box[1], b[1]))
-        if inter >= 0.3 * (b[2] - b[0]) * (b[3] - b[1]):
-            return True
-    return False
-
-
-def _add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]:
-    return lines + [ln for ln in more if not _covered(ln.box, lines)]
-
-
-def proposal_lines(engine: OcrEngine, frame: np.ndarray,
-                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]]) -> list[TextLine]:
-    """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
-    or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
-    and sure-sighted where a detector on a downscaled frame misses small or busy-background text.
-    `seen` holds earlier reads (box, mask, lines): a box whose text mask has not changed since
-    (a watermark) is not read again."""
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    lines: list[TextLine] = []
-    for box in propose_lines(gray, max_boxes=6):
-        x0, y0, x1, y1 = box
-        if _covered(box, lines):
-            continue
-        mask = text_mask(gray[y0:y1, x0:x1])
-        for old_box, old_mask, old_lines in seen:
-            most = max(cv2.countNonZero(mask), cv2.countNonZero(old_mask))
-            if old_box == box and overlap(mask, old_mask) >= 0.9 * most:
-                lines += old_lines
-                break
-        else:
-            read = _read_small(engine, frame[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0)
-            seen.append((box, mask, read))
-            lines += read
-    return lines
 
 
 def _sample_times(duration: float) -> Iterator[float]:
@@ -178,7 +112,7 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
                 if scale < 1.0 else frame.copy()
             found = proposal_lines(engine, frame, seen)
             if use_detector:
-                found = _add_uncovered(found, _read_lines(engine, small, scale=scale))
+                found = add_uncovered(found, read_lines(engine, small, scale=scale))
             lines.append(found)
             samples.append(Sample(t, group_rows(found)))
             images.append(small)
@@ -189,7 +123,7 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
                 # From now on the detector reads each (downscaled) sample too, earlier ones included.
                 use_detector = True
                 for i, image in enumerate(images):
-                    lines[i] = _add_uncovered(lines[i], _read_lines(engine, image, scale=scale))
+                    lines[i] = add_uncovered(lines[i], read_lines(engine, image, scale=scale))
                     samples[i] = Sample(samples[i].t, group_rows(lines[i]))
                 if candidate_bands(samples, info.width, info.height):
                     break
@@ -219,19 +153,6 @@ def _polarity(band: Band, located: Located) -> str:
                 light += cv2.countNonZero(text_mask(gray)) / gray.size
                 dark += cv2.countNonZero(text_mask(255 - gray)) / gray.size
     return "dark" if light < 0.03 and dark > 3 * light else "light"
-
-
-class _Frame:
-    """One decoded frame of the track pass, with grey crops made on demand."""
-
-    def __init__(self, index: int, bgr: np.ndarray):
-        self.index, self.bgr = index, bgr
-
-    def gray(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        return cv2.cvtColor(self.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
-
-    def color(self) -> np.ndarray:
-        return self.bgr
 
 
 @dataclass
@@ -265,7 +186,7 @@ class _BandTrack:
         self.intervals: list[_Interval] = []
         self._ocr = ocr
 
-    def push(self, index: int, frame: _Frame) -> None:
+    def push(self, index: int, frame: TrackFrame) -> None:
         y0, y1 = self.band.y0, self.band.y1
         gray = frame.gray(0, y0, frame.bgr.shape[1], y1)
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
@@ -308,90 +229,7 @@ class _BandTrack:
         iv.rows = self._ocr(crop, (x0, y0, x1, y1), other, self.polarity)
 
 
-@dataclass
-class _Watch:
-    """Presence checks of one static-text candidate (watermark, logo) during the track pass."""
-
-    static: StaticText
-    since: float  # time of the sample that first saw it: the reference is taken there
-    box: tuple[int, int, int, int]  # padded crop box
-    blank: bool = False  # seen unchanged in two samples: kept out of the band masks
-    ref: np.ndarray | None = None  # reference text mask
-    ref_pixels: int = 0
-    polarity: str = "light"
-    wide: tuple[int, int, int, int] = (0, 0, 0, 0)  # the box grown around it, for the final reading
-    crops: list[np.ndarray] = field(default_factory=list)  # BGR `wide` crops, taken while present
-    checks: list[tuple[float, bool]] = field(default_factory=list)
-
-    def _keep_crop(self, frame: _Frame) -> None:
-        x0, y0, x1, y1 = self.wide
-        self.crops.append(frame.color()[y0:y1, x0:x1].copy())
-
-    def check(self, t: float, frame: _Frame) -> None:
-        x0, y0, x1, y1 = self.box
-        gray = frame.gray(x0, y0, x1, y1)
-        if self.ref is None:
-            light, dark = text_mask(gray), text_mask(255 - gray)
-            self.polarity = "light" if cv2.countNonZero(light) >= cv2.countNonZero(dark) else "dark"
-            self.ref = light if self.polarity == "light" else dark
-            self.ref_pixels = cv2.countNonZero(self.ref)
-            self._keep_crop(frame)
-            self.checks.append((t, True))
-            return
-        mask = text_mask(gray if self.polarity == "light" else 255 - gray)
-        present = self.ref_pixels >= 12 and overlap(self.ref, dilate(mask)) >= 0.6 * self.ref_pixels
-        self.checks.append((t, present))
-        if present and len(self.checks) in (6, 30):  # two more looks, ~1 s and ~6 s in
-            self._keep_crop(frame)
-
-
-SCAN_SECONDS = 2.0  # track pass: look for new static text this often
-SCAN_LAG = 4  # frames between the two looks that tell static text from moving
-MAX_WATCHES = 40
-
-
-def _scan(engine: OcrEngine, frame: _Frame, before: np.ndarray, t: float, located: Located,
-          watches: list[_Watch], empty: list[tuple[int, tuple[int, int, int, int]]], scan: int,
-          timings: Timings) -> list[_Watch]:
-    """New static text in `frame` (compared with the grey frame `before`, a few frames earlier)."""
-    width, height = located.info.width, located.info.height
-    gray = frame.gray(0, 0, width, height)
-    found = []
-    for box in propose_lines(gray, max_boxes=6):
-        x0, y0, x1, y1 = box
-        cy = (y0 + y1) / 2
-        if abs((x0 + x1) / 2 - width / 2) <= 0.1 * width and any(b.y0 <= cy < b.y1 for b in located.bands):
-            continue  # a subtitle line
-        if any(box_iou(box, w.box) >= 0.3 for w in watches + found) or any(box_iou(box, b) >= 0.5 for _, b in empty):
-            continue
-        now, then = text_mask(gray[y0:y1, x0:x1]), text_mask(before[y0:y1, x0:x1])
-        if overlap(now, then) < 0.8 * max(1, cv2.countNonZero(now)):
-            continue  # moving (a sign in the picture): not worth an OCR call
-        t0 = time.perf_counter()
-        rows = group_rows(_read_small(engine, frame.color()[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0))
-        timings.scan += time.perf_counter() - t0
-        timings.scans += 1
-        if not rows:
-            empty.append((scan, box))
-            continue
-        for row in rows:
-            found.append(_watch(StaticText(row.text, row.score, row.box, [], is_centred(row, width)), t,
-                                located.info.width, located.info.height))
-    return found
-
-
-def _watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> _Watch:
-    x0, y0, x1, y1 = st.box
-    h = y1 - y0
-    pad = max(2, h // 6)
-    box = (max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad))
-    # Wider for reading: a first sighting may have caught part of the line ("recruit_1" of
-    # "抖音号：recruit_1488" over a busy background).
-    wide = (max(0, x0 - 3 * h), max(0, y0 - h // 2), min(width, x1 + 3 * h), min(height, y1 + h // 2))
-    return _Watch(st, since, box, blank, wide=wide)
-
-
-def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch], timings: Timings, *,
+def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch], timings: Timings, *,
           threaded: bool = True, progress: Callable[[float], None] = lambda f: None) -> tuple[list[_BandTrack], float]:
     """Every frame: each band's text mask -> change tracker -> OCR once per stable interval;
     static-text checks five times a second. Returns the band tracks and the end time."""
@@ -402,7 +240,7 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
              band_y0: int) -> list[Row]:
         t0 = time.perf_counter()
         x0, y0, x1, y1 = box
-        rows = group_rows(_read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0))
+        rows = group_rows(read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0))
         if other is not None:
             rows = [r for r in rows if _still(r, crop, other, band_y0, polarity)]
         timings.ocr += time.perf_counter() - t0
@@ -422,13 +260,14 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
     times: list[float] = []
     empty: list[tuple[int, tuple[int, int, int, int]]] = []  # (scan number, box): read, nothing there
     before: np.ndarray | None = None
+    cost = ScanCost()
     t_decode = time.perf_counter()
     with FrameReader(path) as reader:
         for index, (t, bgr) in enumerate(reader.frames()):
             t_detect = time.perf_counter()
             timings.decode += t_detect - t_decode
             times.append(t)
-            frame = _Frame(index, bgr)
+            frame = TrackFrame(index, bgr)
             for bt in tracks:
                 bt.push(index, frame)
             if index % scan_every == scan_every // 2 - SCAN_LAG:
@@ -436,9 +275,9 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
             if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES and before is not None:
                 # Static text that appears after the locate pass (an end-card watermark, the
                 # Douyin watermark moving to another corner): look for new text outside the bands.
-                scan = index // scan_every
-                empty = [(n, b) for n, b in empty if scan - n < 3]
-                watches += _scan(engine, frame, before, t, located, watches, empty, scan, timings)
+                number = index // scan_every
+                empty = [(n, b) for n, b in empty if number - n < 3]
+                watches += scan(engine, frame, before, t, located.bands, watches, empty, number, cost)
             if index % check_every == 0:
                 for w in watches:
                     if t + 1e-6 >= w.since:
@@ -448,6 +287,7 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[_Watch]
             t_decode = time.perf_counter()
             timings.detect += t_decode - t_detect
     timings.frames = len(times)
+    timings.scan, timings.scans = cost.seconds, cost.calls
     for bt in tracks:
         if bt.intervals:
             bt.close(len(times))
@@ -541,68 +381,6 @@ def _fixed_rows(intervals: list[_Interval], per_interval: list[list[Row] | None]
     return fixed
 
 
-def _spans(watch: _Watch, first_start: float, duration: float, *, max_gap: float = 1.0) -> list[tuple[float, float]]:
-    """Where the checks saw the static text; the first span reaches back to `first_start`."""
-    spans: list[list[float]] = []
-    checks = watch.checks
-    for k, (t, present) in enumerate(checks):
-        if not present:
-            continue
-        end = checks[k + 1][0] if k + 1 < len(checks) else duration
-        if spans and t - spans[-1][1] <= max_gap:
-            spans[-1][1] = end
-        else:
-            spans.append([t, end])
-    if spans and checks and spans[0][0] == checks[0][0]:
-        spans[0][0] = min(spans[0][0], first_start)
-    return [(a, b) for a, b in spans]
-
-
-def _best_reading(engine: OcrEngine, w: _Watch) -> tuple[str, float, tuple[int, int, int, int]]:
-    """The watched text read at native size from the crops kept while it was on screen: the row
-    on the watched line with the most confidently read characters wins."""
-    st = w.static
-    best = (st.text, st.score, st.box)
-    best_weight = len(squash(st.text)) * st.score
-    x0, y0 = w.wide[0], w.wide[1]
-    for crop in w.crops:
-        for row in group_rows(_read_small(engine, crop, st.box[3] - st.box[1], dx=x0, dy=y0)):
-            bx = row.box
-            on_line = min(bx[3], st.box[3]) - max(bx[1], st.box[1]) >= 0.5 * (st.box[3] - st.box[1])
-            overlaps = min(bx[2], st.box[2]) > max(bx[0], st.box[0])
-            weight = len(squash(row.text)) * row.score
-            if on_line and overlaps and weight > best_weight and row.score >= 0.8:
-                best, best_weight = (row.text, row.score, bx), weight
-    return best
-
-
-def overlays_from(watches: list[_Watch], samples: list[Sample], duration: float, engine: OcrEngine,
-                  *, tracked: bool) -> list[OverlayDraft]:
-    """Overlays: static texts on screen for a good part of the clip (at least 2 s and 30% of it),
-    with their spans; the text re-read at native size from a crop the track pass kept."""
-    times = [s.t for s in samples]
-    out = []
-    for w in watches:
-        st = w.static
-        if not st.samples:
-            sample_start = w.since
-        else:
-            first, last = st.samples[0], st.samples[-1]
-            sample_start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
-        if tracked and w.checks:
-            spans = _spans(w, sample_start, duration)
-        else:
-            end = duration if last == len(times) - 1 else (times[last] + times[last + 1]) / 2
-            spans = [(sample_start, end)]
-        spans = [(a, b) for a, b in spans if b - a >= max(2.0, 0.3 * duration)]
-        if not spans:
-            continue
-        text, score, box = _best_reading(engine, w)
-        for a, b in spans:
-            out.append(OverlayDraft(a, min(b, duration), text, score, box, st.centred))
-    return out
-
-
 def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = None, threaded: bool = True,
             progress: Callable[[float], None] = lambda f: None) -> Extraction:
     started = time.perf_counter()
@@ -619,7 +397,7 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     def band_line(st: StaticText) -> bool:
         return st.centred and any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
 
-    watches = [_watch(st, samples[st.samples[0]].t, info.width, info.height, blank=len(st.samples) >= 2)
+    watches = [make_watch(st, samples[st.samples[0]].t, info.width, info.height, blank=len(st.samples) >= 2)
                for st in statics if not band_line(st)][:MAX_WATCHES]
     duration = info.duration
     cues: list[CueDraft] = []
@@ -654,18 +432,3 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
                       models=tuple(engine.models))
 
 
-def merge_overlays(overlays: list[OverlayDraft]) -> list[OverlayDraft]:
-    """One overlay per text and place: sightings of one watermark (from samples, from scans, as
-    a fixed row of a band) are merged, their spans joined where they touch."""
-    out: list[OverlayDraft] = []
-    for ov in sorted(overlays, key=lambda o: (o.start, -o.score)):
-        for i, o in enumerate(out):
-            same_place = box_iou(ov.box, o.box) >= 0.4
-            if same_place and similarity(ov.text, o.text) >= 0.6 and ov.start <= o.end + 1.0:
-                best = o if o.score >= ov.score and len(o.text) >= len(ov.text) else ov
-                out[i] = OverlayDraft(o.start, max(o.end, ov.end), best.text, max(o.score, ov.score), best.box,
-                                      o.centred)
-                break
-        else:
-            out.append(ov)
-    return sorted(out, key=lambda o: (o.start, o.box[1]))

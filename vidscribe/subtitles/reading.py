@@ -1,0 +1,96 @@
+"""Reading text with an OCR engine: boxes mapped to frame pixels, small text enlarged, and
+line proposals from the text mask read at native size. Shared by the locate and track passes."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from vidscribe.subtitles.detect import overlap, propose_lines, text_mask
+from vidscribe.subtitles.engines import OcrEngine, TextLine
+from vidscribe.subtitles.text import Row, group_rows
+
+MIN_ROW_SCORE = 0.5
+
+
+def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
+                dy: int = 0) -> list[TextLine]:
+    """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
+    if image.shape[0] < 8 or image.shape[1] < 8:
+        return []  # nothing a detector could read (a crop clipped at the frame's edge)
+    return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
+                                         int(math.ceil(ln.box[2] / scale)) + dx,
+                                         int(math.ceil(ln.box[3] / scale)) + dy))
+            for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
+
+
+SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses
+# ~20-px watermark text over busy backgrounds at native size, and finds it enlarged)
+
+
+def read_small(engine: OcrEngine, crop: np.ndarray, line_height: float, *, dx: int = 0,
+                dy: int = 0) -> list[TextLine]:
+    """A small crop around one line, enlarged first when the line is small."""
+    if line_height >= SMALL_TEXT:
+        return read_lines(engine, crop, dx=dx, dy=dy)
+    big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    return read_lines(engine, big, scale=2.0, dx=dx, dy=dy)
+
+
+def read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
+    return group_rows(read_lines(engine, image, scale=scale, dy=dy))
+
+
+def covered(box: tuple[int, int, int, int], lines: list[TextLine]) -> bool:
+    for ln in lines:
+        b = ln.box
+        inter = max(0, min(box[2], b[2]) - max(box[0], b[0])) * max(0, min(box[3], b[3]) - max(box[1], b[1]))
+        if inter >= 0.3 * (b[2] - b[0]) * (b[3] - b[1]):
+            return True
+    return False
+
+
+def add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]:
+    return lines + [ln for ln in more if not covered(ln.box, lines)]
+
+
+def proposal_lines(engine: OcrEngine, frame: np.ndarray,
+                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]]) -> list[TextLine]:
+    """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
+    or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
+    and sure-sighted where a detector on a downscaled frame misses small or busy-background text.
+    `seen` holds earlier reads (box, mask, lines): a box whose text mask has not changed since
+    (a watermark) is not read again."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    lines: list[TextLine] = []
+    for box in propose_lines(gray, max_boxes=6):
+        x0, y0, x1, y1 = box
+        if covered(box, lines):
+            continue
+        mask = text_mask(gray[y0:y1, x0:x1])
+        for old_box, old_mask, old_lines in seen:
+            most = max(cv2.countNonZero(mask), cv2.countNonZero(old_mask))
+            if old_box == box and overlap(mask, old_mask) >= 0.9 * most:
+                lines += old_lines
+                break
+        else:
+            read = read_small(engine, frame[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0)
+            seen.append((box, mask, read))
+            lines += read
+    return lines
+
+
+
+class TrackFrame:
+    """One decoded frame of the track pass, with grey crops made on demand."""
+
+    def __init__(self, index: int, bgr: np.ndarray):
+        self.index, self.bgr = index, bgr
+
+    def gray(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return cv2.cvtColor(self.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+
+    def color(self) -> np.ndarray:
+        return self.bgr
