@@ -99,11 +99,12 @@ def _band_of(members: Sequence[_Cluster], height: int) -> Band:
     return Band(y0, y1, float(h), lines_cy=tuple(sorted(c.cy for c in members)))
 
 
-def candidate_bands(samples: Sequence[Sample], width: int, height: int) -> list[Band]:
-    """Bands around every centred line seen at one height in at least two samples, overlapping
-    ones merged, lowest first. Whether a band's text changes (subtitles) or not (a fixed title)
-    is for the track pass to see; a moving sign or a corner watermark never gets here."""
-    clusters = [c for c in _clusters(samples, width) if len(c.samples) >= 2]
+def candidate_bands(samples: Sequence[Sample], width: int, height: int, *, min_samples: int = 2) -> list[Band]:
+    """Bands around every centred line seen at one height in at least `min_samples` samples
+    (1 when the samples hold only text that stood still), overlapping ones merged, lowest
+    first. Whether a band's text changes (subtitles) or not (a fixed title) is for the track
+    pass to see; a moving sign or a corner watermark never gets here."""
+    clusters = [c for c in _clusters(samples, width) if len(c.samples) >= min_samples]
     bands = sorted((_band_of([c], height) for c in clusters), key=lambda b: b.y0)
     merged: list[Band] = []
     for b in bands:

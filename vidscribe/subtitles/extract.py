@@ -73,16 +73,33 @@ class Extraction:
     models: tuple[str, ...] = ()  # the engine's detection and recognition models
 
 
+PAIR_GAP = 0.15  # s: each sample is looked at twice this far apart, to tell still text from moving
+
+
 def _sample_times(duration: float) -> Iterator[float]:
-    # Dense at first (the band is usually clear within a few seconds), then sparse, ~40 at most.
+    # Dense at first (the band is usually clear within a few seconds), then sparse, ~40 at most;
+    # each sample time twice, PAIR_GAP apart.
     t = 0.3
-    while t < 6.0:
-        yield t
-        t += 0.7
-    step = max(1.5, duration / 40 if duration > 0 else 1.5)
+    step = 0.7
     while True:
         yield t
+        yield t + PAIR_GAP
         t += step
+        if t >= 6.0:
+            step = max(1.5, duration / 40 if duration > 0 else 1.5)
+
+
+def _still_rows(rows: list[Row], gray: np.ndarray, later: np.ndarray) -> list[Row]:
+    """Rows whose text mask is the same a moment later: a sign moving through the picture is not
+    (nor a subtitle changing in between: the next sample sees it)."""
+    kept = []
+    for row in rows:
+        x0, y0, x1, y1 = row.box
+        now, then = text_mask(gray[y0:y1, x0:x1]), text_mask(later[y0:y1, x0:x1])
+        pixels = cv2.countNonZero(now)
+        if pixels < 20 or overlap(now, dilate(then)) >= 0.85 * pixels:
+            kept.append(row)
+    return kept
 
 
 @dataclass
@@ -95,7 +112,7 @@ class Located:
 
 
 def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: Timings) -> Located:
-    """Sample whole frames until a centred line recurs at one height (or the video ends)."""
+    """Sample whole frames until a centred line stands still in one (or the video ends)."""
     started = time.perf_counter()
     samples: list[Sample] = []
     images: list[np.ndarray] = []
@@ -105,18 +122,29 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         scale = min(1.0, SAMPLE_SIDE / max(info.width, info.height))
         override = parse_band(band_setting, info.height) if band_setting else None
         lines: list[list[TextLine]] = []
+        grays: list[tuple[np.ndarray, np.ndarray]] = []  # each sample's grey frame and the one after
         seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]] = []
         use_detector = False
+        first: tuple[float, np.ndarray, list[TextLine], np.ndarray] | None = None
         for t, frame in reader.frames(times=_sample_times(info.duration)):
-            small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
-                if scale < 1.0 else frame.copy()
-            found = proposal_lines(engine, frame, seen)
-            if use_detector:
-                found = add_uncovered(found, read_lines(engine, small, scale=scale))
+            if first is None:  # the sample itself: read it
+                small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                    if scale < 1.0 else frame.copy()
+                found = proposal_lines(engine, frame, seen)
+                if use_detector:
+                    found = add_uncovered(found, read_lines(engine, small, scale=scale))
+                first = (t, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), found, small)
+                continue
+            # PAIR_GAP later: keep what stood still (a single sighting then suffices for a band).
+            t0, gray, found, small = first
+            first = None
             lines.append(found)
-            samples.append(Sample(t, group_rows(found)))
+            grays.append((gray, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)))
+            samples.append(Sample(t0, _still_rows(group_rows(found), *grays[-1])))
             images.append(small)
-            if len(samples) >= 2 and (override or candidate_bands(samples, info.width, info.height)):
+            if override and len(samples) >= 2:
+                break
+            if not override and candidate_bands(samples, info.width, info.height, min_samples=1):
                 break
             if len(samples) == DETECTOR_AFTER and not use_detector:
                 # No band from the mask's proposals: the text may be dark on light, or unoutlined.
@@ -124,8 +152,8 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
                 use_detector = True
                 for i, image in enumerate(images):
                     lines[i] = add_uncovered(lines[i], read_lines(engine, image, scale=scale))
-                    samples[i] = Sample(samples[i].t, group_rows(lines[i]))
-                if candidate_bands(samples, info.width, info.height):
+                    samples[i] = Sample(samples[i].t, _still_rows(group_rows(lines[i]), *grays[i]))
+                if candidate_bands(samples, info.width, info.height, min_samples=1):
                     break
     if override:
         rows = [r for s in samples for r in s.rows if override[0] <= r.cy < override[1]]
@@ -133,7 +161,7 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         bands = [Band(override[0], override[1], h, source="setting",
                       lines_cy=tuple(sorted({r.cy for r in rows if is_centred(r, info.width)})))]
     else:
-        bands = candidate_bands(samples, info.width, info.height)
+        bands = candidate_bands(samples, info.width, info.height, min_samples=1)
     timings.locate = time.perf_counter() - started
     timings.samples = len(samples)
     return Located(info, bands, samples, images, scale)
@@ -240,9 +268,18 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
              band_y0: int) -> list[Row]:
         t0 = time.perf_counter()
         x0, y0, x1, y1 = box
-        rows = group_rows(read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0))
-        if other is not None:
-            rows = [r for r in rows if _still(r, crop, other, band_y0, polarity)]
+        lines = read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0)
+        if other is not None:  # box by box: a moving piece must not join a subtitle's row
+            lines = [ln for ln in lines if _still(ln.box, crop, other, band_y0, polarity)]
+            if lines and min(ln.score for ln in lines) < SECOND_LOOK:
+                # Unsure (something crossing the text, a flash): read the other copy too and
+                # keep whichever reading is surer.
+                timings.ocr_calls += 1
+                again = read_lines(engine, other[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0)
+                again = [ln for ln in again if _still(ln.box, other, crop, band_y0, polarity)]
+                if again and _surety(again) > _surety(lines):
+                    lines = again
+        rows = group_rows(lines)
         timings.ocr += time.perf_counter() - t0
         return rows
 
@@ -303,10 +340,19 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
     return tracks, end_time
 
 
-def _still(row: Row, crop: np.ndarray, other: np.ndarray, band_y0: int, polarity: str) -> bool:
-    """Whether a row read in a band crop holds text that stays put: its text mask is the same in
+SECOND_LOOK = 0.95  # a band reading with a line scored below this is checked on a second frame
+
+
+def _surety(lines: list[TextLine]) -> float:
+    """Confidence of a reading: its least sure line, then how many characters it read."""
+    return min(ln.score for ln in lines) + 1e-3 * sum(len(ln.text) for ln in lines)
+
+
+def _still(box: tuple[int, int, int, int], crop: np.ndarray, other: np.ndarray, band_y0: int,
+           polarity: str) -> bool:
+    """Whether a box read in a band crop holds text that stays put: its text mask is the same in
     another copy of the band from the same interval. A sign moving through the band is not."""
-    x0, y0, x1, y1 = row.box
+    x0, y0, x1, y1 = box
     y0, y1 = max(0, y0 - band_y0), max(0, y1 - band_y0)
     masks = []
     for image in (crop, other):
@@ -390,14 +436,19 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     info, samples = located.info, located.samples
     progress(0.1)
     # Text outside the bands' lines is watched for how long it stays put: a watermark, a logo
-    # and a fixed title do (overlays), a moving sign does not. Seen unchanged in two samples, it
-    # is also kept out of the band masks (not on one sighting: that may be half a subtitle line).
+    # and a fixed title do (overlays), a moving sign does not. Seen unchanged in two samples, or
+    # off-centre and off the subtitle lines, it is also kept out of the band masks (not an
+    # off-centre row on a subtitle line: that may be half a subtitle read).
     statics = static_texts(samples, info.width, min_samples=1)
 
     def band_line(st: StaticText) -> bool:
         return st.centred and any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
 
-    watches = [make_watch(st, samples[st.samples[0]].t, info.width, info.height, blank=len(st.samples) >= 2)
+    def on_line(st: StaticText) -> bool:
+        return any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
+
+    watches = [make_watch(st, samples[st.samples[0]].t, info.width, info.height,
+                          blank=len(st.samples) >= 2 or not (st.centred or on_line(st)))
                for st in statics if not band_line(st)][:MAX_WATCHES]
     duration = info.duration
     cues: list[CueDraft] = []

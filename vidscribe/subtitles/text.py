@@ -68,7 +68,7 @@ def _same_row(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     top, bottom = max(a[1], b[1]), min(a[3], b[3])
     h = min(a[3] - a[1], b[3] - b[1])
     gap = max(a[0], b[0]) - min(a[2], b[2])
-    return h > 0 and bottom - top >= 0.5 * h and gap <= 3 * max(a[3] - a[1], b[3] - b[1])
+    return h > 0 and bottom - top >= 0.5 * h and gap <= 2 * max(a[3] - a[1], b[3] - b[1])
 
 
 def group_rows(lines: Iterable[TextLine]) -> list[Row]:
