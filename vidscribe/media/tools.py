@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ def require(tool: str) -> str:
 def last_error_line(stderr: bytes | str) -> str:
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no error output"
+    # ffmpeg prefixes the message with the file it read: our internal copy, not what the user named.
+    return re.sub(r"^/\S+: ", "", lines[-1]) if lines else "no error output"
 
 
 def run_tool(args: Sequence[str], timeout: float, source: str, what: str) -> bytes:
