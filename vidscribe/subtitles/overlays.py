@@ -144,7 +144,9 @@ def best_reading(engine: OcrEngine, w: Watch) -> tuple[str, float, tuple[int, in
     best = (st.text, st.score, st.box)
     best_weight = len(squash(st.text)) * st.score
     x0, y0 = w.wide[0], w.wide[1]
-    for crop in w.crops:
+    for n, crop in enumerate(w.crops):
+        if n and best[1] >= 0.95 and len(squash(best[0])) >= len(squash(st.text)):
+            break  # read well already: the later crops are for text read badly the first time
         for row in group_rows(read_small(engine, crop, st.box[3] - st.box[1], dx=x0, dy=y0)):
             bx = row.box
             on_line = min(bx[3], st.box[3]) - max(bx[1], st.box[1]) >= 0.5 * (st.box[3] - st.box[1])
