@@ -125,21 +125,22 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         grays: list[tuple[np.ndarray, np.ndarray]] = []  # each sample's grey frame and the one after
         seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]] = []
         use_detector = False
-        first: tuple[float, np.ndarray, list[TextLine], np.ndarray] | None = None
-        for t, frame in reader.frames(times=_sample_times(info.duration)):
-            if first is None:  # the sample itself: read it
-                small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
-                    if scale < 1.0 else frame.copy()
-                found = proposal_lines(engine, frame, seen)
-                if use_detector:
-                    found = add_uncovered(found, read_lines(engine, small, scale=scale))
-                first = (t, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), found, small)
+        first: tuple[float, np.ndarray] | None = None
+        for t, frame in reader.frames(times=_sample_times(info.duration), ring=2):
+            if first is None:  # the sample; read once its pair frame, PAIR_GAP later, is there
+                first = (t, frame)
                 continue
-            # PAIR_GAP later: keep what stood still (a single sighting then suffices for a band).
-            t0, gray, found, small = first
+            t0, sample = first
             first = None
+            later = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            small = cv2.resize(sample, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                if scale < 1.0 else sample.copy()
+            found = proposal_lines(engine, sample, seen, later)
+            if use_detector:
+                found = add_uncovered(found, read_lines(engine, small, scale=scale))
             lines.append(found)
-            grays.append((gray, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)))
+            grays.append((cv2.cvtColor(sample, cv2.COLOR_BGR2GRAY), later))
+            # Keep what stood still: a single sighting then suffices for a band.
             samples.append(Sample(t0, _still_rows(group_rows(found), *grays[-1])))
             images.append(small)
             if override and len(samples) >= 2:

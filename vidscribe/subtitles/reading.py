@@ -13,6 +13,7 @@ from vidscribe.subtitles.engines import OcrEngine, TextLine
 from vidscribe.subtitles.text import Row, group_rows
 
 MIN_ROW_SCORE = 0.5
+_K3 = np.ones((3, 3), np.uint8)
 
 
 def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
@@ -57,12 +58,14 @@ def add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]
 
 
 def proposal_lines(engine: OcrEngine, frame: np.ndarray,
-                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]]) -> list[TextLine]:
+                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]],
+                   later: np.ndarray | None = None) -> list[TextLine]:
     """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
     or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
     and sure-sighted where a detector on a downscaled frame misses small or busy-background text.
     `seen` holds earlier reads (box, mask, lines): a box whose text mask has not changed since
-    (a watermark) is not read again."""
+    (a watermark) is not read again. With `later` (the grey frame a moment after), clusters that
+    moved in between (a sign in the picture) are not read at all."""
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     lines: list[TextLine] = []
     for box in propose_lines(gray, max_boxes=6):
@@ -70,6 +73,10 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
         if covered(box, lines):
             continue
         mask = text_mask(gray[y0:y1, x0:x1])
+        if later is not None:
+            pixels = cv2.countNonZero(mask)
+            if pixels >= 20 and overlap(mask, cv2.dilate(text_mask(later[y0:y1, x0:x1]), _K3)) < 0.85 * pixels:
+                continue
         for old_box, old_mask, old_lines in seen:
             most = max(cv2.countNonZero(mask), cv2.countNonZero(old_mask))
             if old_box == box and overlap(mask, old_mask) >= 0.9 * most:
