@@ -6,16 +6,6 @@ import pytest
 from align_tracks import seg, speech, subs
 
 from vidscribe.align import DISAGREEMENT_THRESHOLD, agreement, align, comparison_key
-from vidscribe.align.agreement import edit_distance
-
-
-@pytest.mark.parametrize(("a", "b", "distance"), [
-    ("", "", 0), ("abc", "", 3), ("", "ab", 2), ("kitten", "sitting", 3), ("加入军队", "加入部队", 1),
-    ("签约奖金", "奖金签约", 4), ("ab", "ba", 2),
-])
-def test_edit_distance(a, b, distance):
-    assert edit_distance(a, b) == distance
-    assert edit_distance(b, a) == distance
 
 
 def test_comparison_key_normalises_script_width_case_punctuation_and_digits():

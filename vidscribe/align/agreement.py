@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from vidscribe.chinese import normalise_script
+from vidscribe.textdistance import edit_distance
 
 # Below this the texts differ in more than half their characters. Whisper's Mandarin character
 # error rate and OCR slips stay well under that, so a flag points at content, not noise.
@@ -51,19 +52,6 @@ def comparison_key(text: str, script: str = "t2s") -> str:
     text = unicodedata.normalize("NFKC", normalise_script(text, script)).casefold()
     kept = "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
     return kept.translate(_DIGITS)
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions all cost 1)."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def agreement(subtitle: str, speech: str, script: str = "t2s") -> float | None:

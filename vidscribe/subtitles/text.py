@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from vidscribe.subtitles.engines import TextLine
+from vidscribe.textdistance import edit_distance
 
 
 def squash(text: str) -> str:
@@ -15,24 +16,12 @@ def squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
-def levenshtein(a: Sequence[str], b: Sequence[str]) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 def similarity(a: str, b: str) -> float:
     """1 - normalised edit distance of the squashed texts; 1.0 for two empty texts."""
     a, b = squash(a), squash(b)
     if not a and not b:
         return 1.0
-    return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+    return 1.0 - edit_distance(a, b) / max(len(a), len(b))
 
 
 def cer(hypothesis: str, reference: str) -> float:
@@ -40,7 +29,7 @@ def cer(hypothesis: str, reference: str) -> float:
     h, r = squash(hypothesis), squash(reference)
     if not r:
         return 0.0 if not h else 1.0
-    return levenshtein(h, r) / len(r)
+    return edit_distance(h, r) / len(r)
 
 
 @dataclass(frozen=True)
