@@ -217,3 +217,20 @@ def test_reprocess_all_never_downloads_and_never_hides_outputs(variants, http_se
         assert store.load(video_id).stages[stage].finished_at >= before[video_id]
         assert complete(store, video_id)
     assert [http_server.requests[f"/re/{i}.mp4"] for i in range(3)] == [GETS_PER_FETCH] * 3
+
+
+def test_retry_failed_requeues_failed_fetches_and_stages(variants, http_server, worker_env, data_root, redis_url):
+    env = {**worker_env, "VIDSCRIBE_DATA": str(data_root)}
+    url = http_server.url("later/clip.mp4")  # 404 until the file is published
+    vs("enqueue", url, env=env)
+    assert start_worker(env, "--burst").wait(timeout=120) == 0
+    record = SourceLedger(data_root).get(url)
+    assert record.status == "failed" and "HTTP 404" in record.error
+
+    http_server.add("later/clip.mp4", variants[2])
+    result = vs("retry-failed", env=env)
+    assert result.exit_code == 0 and result.stdout.strip().endswith("\tqueued")
+    assert start_worker(env, "--burst").wait(timeout=180) == 0
+    record = SourceLedger(data_root).get(url)
+    assert record.status == "done" and complete(Store(data_root), record.video_id)
+    assert "no failed videos or sources" in vs("retry-failed", env=env).stderr
