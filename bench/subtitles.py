@@ -220,9 +220,9 @@ class CountingEngine:
         self.engine, self.calls = engine, 0
         self.name, self.models = engine.name, engine.models
 
-    def read(self, image):
+    def read(self, image, keep=None):
         self.calls += 1
-        return self.engine.read(image)
+        return self.engine.read(image, keep)
 
 
 def _fmt(v: float, spec: str = ".3f") -> str:

@@ -63,3 +63,19 @@ def test_configuration_errors() -> None:
         load_engine("rapidocr", det_model="PP-OCRv5_server_det")
     with pytest.raises(ConfigError, match="not a PaddleOCR model folder"):
         load_engine("paddleocr", det_model=str(Path(__file__).parent))
+
+
+def test_keep_picks_the_boxes_worth_recognising(sub_clips: dict[str, Path]) -> None:
+    from vidscribe.media.frames import iter_frames
+
+    frame = next(f for t, f in iter_frames(sub_clips["subtitled"], times=[4.5]))
+    crop = frame[int(frame.shape[0] * 0.75):]  # the subtitle line and the watermark below it
+    for name in ("rapidocr", "paddleocr"):
+        engine = load_engine(name)
+        everything = engine.read(crop)
+        assert len(everything) >= 2
+        assert engine.read(crop, lambda box: True) == everything
+        assert engine.read(crop, lambda box: False) == []
+        top = min(ln.box[1] for ln in everything)
+        # Judged on the detector's boxes, which are the boxes returned: the same lines stay.
+        assert engine.read(crop, lambda box, top=top: box[1] == top) == [ln for ln in everything if ln.box[1] == top]

@@ -1,10 +1,13 @@
-"""The OpenCV frame reader: every frame, sampling, crops, buffer reuse, container timestamps."""
+"""The frame reader: every frame, sampling, crops, buffer reuse, container timestamps; PyAV
+pictures (grey from luma, BGR on demand) agreeing with the OpenCV frames."""
 
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from subtitle_clips import FPS, SUBTITLED, frame_times
@@ -79,3 +82,41 @@ def test_unreadable_inputs(tmp_path: Path) -> None:
     junk.write_bytes(b"not a video at all" * 100)
     with pytest.raises(SourceError):
         FrameReader(junk)
+
+
+def test_pictures_agree_with_opencv_frames(sub_clips: dict[str, Path]) -> None:
+    path = sub_clips["subtitled"]
+    frames = [(t, frame.copy()) for t, frame in iter_frames(path)]
+    with FrameReader(path) as reader:
+        pictures = list(reader.pictures())
+    assert [p.t for p in pictures] == pytest.approx([t for t, _ in frames], abs=1e-6)
+    h, w = SUBTITLED.height, SUBTITLED.width
+    for picture, (_, frame) in zip(pictures[::10], frames[::10], strict=True):
+        assert picture.shape == (h, w)
+        assert np.array_equal(picture.bgr(), frame)
+        # Grey from the luma plane is BGR2GRAY to rounding (chroma cancels for unclipped colours;
+        # the conversion to BGR rounds R, G, B apart).
+        diff = np.abs(picture.gray(0, 0, w, h).astype(int) - cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+        assert diff.mean() < 1 and np.percentile(diff, 99.9) <= 2
+        assert np.array_equal(picture.gray(10, 600, 400, 700), picture.gray(0, 0, w, h)[600:700, 10:400])
+
+
+def test_pictures_keep_vfr_times_and_sample(sub_clips: dict[str, Path]) -> None:
+    with FrameReader(sub_clips["vfr"]) as reader:
+        times = [p.t for p in reader.pictures(threaded=False)]
+    assert times == pytest.approx(frame_times(sub_clips["vfr"]), abs=1e-3)
+    with FrameReader(sub_clips["subtitled"]) as reader:
+        picked = [p.t for p in reader.pictures(times=[0.01, 0.02, 1.0, 2.51, 100.0])]
+    assert picked == pytest.approx([0.04, 1.0, 2.52], abs=1e-3)
+
+
+def test_pictures_are_upright_like_opencv_frames(sub_clips: dict[str, Path], tmp_path: Path) -> None:
+    rotated = tmp_path / "rotated.mp4"  # a phone recording: landscape pixels, shown portrait
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(sub_clips["vfr"]), "-c", "copy",
+                    "-metadata:s:v:0", "rotate=90", str(rotated)], check=True, capture_output=True, timeout=60)
+    t, frame = next(iter_frames(rotated))
+    with FrameReader(rotated) as reader:
+        picture = next(reader.pictures())
+    assert frame.shape[:2] == (160, 120) == picture.shape
+    assert np.array_equal(picture.bgr(), frame)
+    assert np.abs(picture.gray(0, 0, 120, 160).astype(int) - cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)).mean() < 1

@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,12 +46,16 @@ class TextLine:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
 
 
+Keep = Callable[[tuple[int, int, int, int]], bool]  # a detected box (image pixels) -> recognise it?
+
+
 class OcrEngine(Protocol):
     name: str
     models: tuple[str, str]  # detection, recognition (names or paths)
 
-    def read(self, image: np.ndarray) -> list[TextLine]:
-        """Text lines of a BGR uint8 image, top to bottom."""
+    def read(self, image: np.ndarray, keep: Keep | None = None) -> list[TextLine]:
+        """Text lines of a BGR uint8 image, top to bottom. `keep(box)`: whether a detected box
+        is worth recognising (those it refuses are left out, unread where the engine allows)."""
         ...
 
 
@@ -96,12 +101,43 @@ class RapidOcrEngine:
                              **kwargs)
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe, RapidOCR's state is not
 
-    def read(self, image: np.ndarray) -> list[TextLine]:
+    def read(self, image: np.ndarray, keep: Keep | None = None) -> list[TextLine]:
         h, w = image.shape[:2]
+        image = np.ascontiguousarray(image)
         with self._lock:
-            result, _ = self._ocr(np.ascontiguousarray(image), use_cls=False)
+            if keep is not None and self._steps:
+                result = self._read_kept(image, keep)
+            else:
+                result, _ = self._ocr(image, use_cls=False)
         lines = [TextLine(str(text), float(score), _box(points, w, h)) for points, text, score in result or []]
-        return _sorted([ln for ln in lines if ln.text.strip()])
+        return _sorted([ln for ln in lines if ln.text.strip() and (keep is None or keep(ln.box))])
+
+    # RapidOCR's own steps (rapidocr_onnxruntime 1.4), to recognise only the boxes `keep` wants:
+    # the recogniser pads every batch to at least 320 px, so each speck of background clutter the
+    # detector boxes costs as much as a line of text.
+    _STEPS = ("preprocess", "maybe_add_letterbox", "auto_text_det", "get_crop_img_list", "text_rec",
+              "_get_origin_points", "text_score")
+
+    @functools.cached_property
+    def _steps(self) -> bool:
+        return all(hasattr(self._ocr, step) for step in self._STEPS)
+
+    def _read_kept(self, image: np.ndarray, keep: Keep) -> list[tuple[Any, str, float]]:
+        ocr = self._ocr
+        h, w = image.shape[:2]
+        img, ratio_h, ratio_w = ocr.preprocess(image)
+        record: dict[str, Any] = {"preprocess": {"ratio_h": ratio_h, "ratio_w": ratio_w}}
+        img, record = ocr.maybe_add_letterbox(img, record)
+        boxes, _ = ocr.auto_text_det(img)
+        if boxes is None:
+            return []
+        origin = ocr._get_origin_points(boxes, record, h, w)
+        chosen = [i for i, points in enumerate(origin) if keep(_box(points, w, h))]
+        if not chosen:
+            return []
+        texts, _ = ocr.text_rec(ocr.get_crop_img_list(img, [boxes[i] for i in chosen]), False)
+        return [(origin[i], res[0], float(res[1])) for i, res in zip(chosen, texts, strict=True)
+                if float(res[1]) >= ocr.text_score]
 
 
 # --- PaddleOCR -------------------------------------------------------------------------------------
@@ -266,15 +302,16 @@ class PaddleOcrEngine:
             raise ConfigError(f"PaddleOCR could not load models {self.models}: {e}") from e
         self._lock = threading.Lock()
 
-    def read(self, image: np.ndarray) -> list[TextLine]:
+    def read(self, image: np.ndarray, keep: Keep | None = None) -> list[TextLine]:
         h, w = image.shape[:2]
         with self._lock:
             results = self._ocr.predict(np.ascontiguousarray(image))
         lines = []
         for res in results:
             for text, score, poly in zip(res["rec_texts"], res["rec_scores"], res["rec_polys"], strict=False):
-                if str(text).strip():
-                    lines.append(TextLine(str(text), float(score), _box(poly, w, h)))
+                box = _box(poly, w, h)
+                if str(text).strip() and (keep is None or keep(box)):  # all recognised: no step to skip
+                    lines.append(TextLine(str(text), float(score), box))
         return _sorted(lines)
 
 

@@ -25,7 +25,7 @@ from vidscribe.media.frames import FrameReader, VideoInfo
 from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_bbox, text_mask
-from vidscribe.subtitles.engines import OcrEngine, TextLine
+from vidscribe.subtitles.engines import Keep, OcrEngine, TextLine
 from vidscribe.subtitles.overlays import (
     MAX_WATCHES,
     SCAN_LAG,
@@ -203,9 +203,9 @@ class _Interval:
 class _BandTrack:
     """Change tracking and OCR scheduling for one band."""
 
-    def __init__(self, band: Band, polarity: str, blank: list[tuple[int, int, int, int]],
+    def __init__(self, band: Band, width: int, polarity: str, blank: list[tuple[int, int, int, int]],
                  ocr: Callable[..., Future[list[Row]] | list[Row]]):
-        self.band = band
+        self.band, self.width = band, width
         self.polarity = polarity
         self.min_pixels = max(40, int(0.12 * band.line_height ** 2))  # about half a character
         self.read_pixels = max(80, int(0.25 * band.line_height ** 2))  # about one: worth an OCR call
@@ -217,7 +217,7 @@ class _BandTrack:
 
     def push(self, index: int, frame: TrackFrame) -> None:
         y0, y1 = self.band.y0, self.band.y1
-        gray = frame.gray(0, y0, frame.bgr.shape[1], y1)
+        gray = frame.gray(0, y0, self.width, y1)
         mask = text_mask(gray if self.polarity == "light" else 255 - gray)
         for bx0, by0, bx1, by1 in self.blank:
             mask[by0:by1, bx0:bx1] = 0
@@ -269,14 +269,16 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
              band_y0: int) -> list[Row]:
         t0 = time.perf_counter()
         x0, y0, x1, y1 = box
-        lines = read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0)
+        lines = read_lines(engine, crop[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0,
+                           keep=_text_pixels(crop[y0:y1, x0:x1], polarity))
         if other is not None:  # box by box: a moving piece must not join a subtitle's row
             lines = [ln for ln in lines if _still(ln.box, crop, other, band_y0, polarity)]
             if lines and min(ln.score for ln in lines) < SECOND_LOOK:
                 # Unsure (something crossing the text, a flash): read the other copy too and
                 # keep whichever reading is surer.
                 timings.ocr_calls += 1
-                again = read_lines(engine, other[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0)
+                again = read_lines(engine, other[y0:y1, x0:x1], dx=x0, dy=band_y0 + y0,
+                                   keep=_text_pixels(other[y0:y1, x0:x1], polarity))
                 again = [ln for ln in again if _still(ln.box, other, crop, band_y0, polarity)]
                 if again and _surety(again) > _surety(lines):
                     lines = again
@@ -291,7 +293,7 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
         return submit
 
     blank = [w.box for w in watches if w.blank]
-    tracks = [_BandTrack(b, _polarity(b, located), blank, submit_for(b.y0)) for b in located.bands]
+    tracks = [_BandTrack(b, info.width, _polarity(b, located), blank, submit_for(b.y0)) for b in located.bands]
     check_every = max(1, round((info.fps or 25) / 5))
     scan_every = max(1, round((info.fps or 25) * SCAN_SECONDS))
     duration = info.duration or 1.0
@@ -301,11 +303,12 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
     cost = ScanCost()
     t_decode = time.perf_counter()
     with FrameReader(path) as reader:
-        for index, (t, bgr) in enumerate(reader.frames()):
+        for index, picture in enumerate(reader.pictures()):
             t_detect = time.perf_counter()
             timings.decode += t_detect - t_decode
+            t = picture.t
             times.append(t)
-            frame = TrackFrame(index, bgr)
+            frame = TrackFrame(index, picture)
             for bt in tracks:
                 bt.push(index, frame)
             if index % scan_every == scan_every // 2 - SCAN_LAG:
@@ -342,6 +345,17 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
 
 
 SECOND_LOOK = 0.95  # a band reading with a line scored below this is checked on a second frame
+
+
+def _text_pixels(image: np.ndarray, polarity: str) -> Keep:
+    """Whether a detected box holds text-mask pixels: a subtitle is light text with a dark edge
+    (or the reverse), background clutter the detector boxes (specks, shapes) mostly is not, and
+    each box costs the recogniser as much as a line of text."""
+    def keep(box: tuple[int, int, int, int]) -> bool:
+        x0, y0, x1, y1 = box
+        gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        return gray.size > 0 and cv2.countNonZero(text_mask(gray if polarity == "light" else 255 - gray)) >= 20
+    return keep
 
 
 def _surety(lines: list[TextLine]) -> float:

@@ -8,8 +8,9 @@ import math
 import cv2
 import numpy as np
 
+from vidscribe.media.frames import Picture
 from vidscribe.subtitles.detect import overlap, propose_lines, text_mask
-from vidscribe.subtitles.engines import OcrEngine, TextLine
+from vidscribe.subtitles.engines import Keep, OcrEngine, TextLine
 from vidscribe.subtitles.text import Row, group_rows
 
 MIN_ROW_SCORE = 0.5
@@ -17,14 +18,15 @@ _K3 = np.ones((3, 3), np.uint8)
 
 
 def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
-                dy: int = 0) -> list[TextLine]:
-    """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift)."""
+                dy: int = 0, keep: Keep | None = None) -> list[TextLine]:
+    """OCR lines of `image`, boxes mapped back to frame pixels (divide by scale, then shift).
+    `keep`: which detected boxes (in `image` pixels) to recognise."""
     if image.shape[0] < 8 or image.shape[1] < 8:
         return []  # nothing a detector could read (a crop clipped at the frame's edge)
     return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
                                          int(math.ceil(ln.box[2] / scale)) + dx,
                                          int(math.ceil(ln.box[3] / scale)) + dy))
-            for ln in engine.read(image) if ln.score >= MIN_ROW_SCORE]
+            for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE]
 
 
 SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses
@@ -91,13 +93,14 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
 
 
 class TrackFrame:
-    """One decoded frame of the track pass, with grey crops made on demand."""
+    """One decoded frame of the track pass: grey crops from its luma plane, BGR made on demand
+    (only for the frames whose band is copied or read)."""
 
-    def __init__(self, index: int, bgr: np.ndarray):
-        self.index, self.bgr = index, bgr
+    def __init__(self, index: int, picture: Picture):
+        self.index, self.picture = index, picture
 
     def gray(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        return cv2.cvtColor(self.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        return self.picture.gray(x0, y0, x1, y1)
 
     def color(self) -> np.ndarray:
-        return self.bgr
+        return self.picture.bgr()
