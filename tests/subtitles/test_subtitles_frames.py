@@ -13,7 +13,7 @@ import pytest
 from subtitle_clips import FPS, SUBTITLED, frame_times
 
 from vidscribe.errors import SourceError
-from vidscribe.media.frames import FrameReader, iter_frames, probe_video
+from vidscribe.media.frames import Ahead, FrameReader, iter_frames, probe_video
 
 
 def test_every_frame_with_container_times(sub_clips: dict[str, Path]) -> None:
@@ -120,3 +120,20 @@ def test_pictures_are_upright_like_opencv_frames(sub_clips: dict[str, Path], tmp
     assert frame.shape[:2] == (160, 120) == picture.shape
     assert np.array_equal(picture.bgr(), frame)
     assert np.abs(picture.gray(0, 0, 120, 160).astype(int) - cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)).mean() < 1
+
+
+def test_pictures_decoded_ahead(sub_clips: dict[str, Path]) -> None:
+    path = sub_clips["subtitled"]
+    with FrameReader(path) as reader:
+        expected = [(p.t, p.gray(0, 600, 432, 700)) for p in reader.pictures()]
+    # A small queue: the decoder waits for the consumer, and nothing is lost or reordered.
+    with FrameReader(path) as reader, Ahead(reader, limit_bytes=1) as ahead:
+        got = [(p.t, p.gray(0, 600, 432, 700)) for p in ahead]
+    assert [t for t, _ in got] == [t for t, _ in expected]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, expected, strict=True))
+    # Closed early (the consumer stopped), the decoding thread ends.
+    with FrameReader(path) as reader:
+        ahead = Ahead(reader, limit_bytes=1)
+        next(iter(ahead))
+        ahead.close()
+        assert not ahead._thread.is_alive()

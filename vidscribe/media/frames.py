@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,6 +210,62 @@ class Picture:
             turns = (self._frame.rotation // 90) % 4 if self._frame.rotation else 0
             self._bgr = np.ascontiguousarray(np.rot90(bgr, turns)) if turns else bgr
         return self._bgr
+
+
+class Ahead:
+    """Pictures decoded ahead in a thread (PyAV decodes without the GIL), at most `limit_bytes`
+    of them waiting: decoding goes on while the caller does something else first (the subtitle
+    locate pass) and while it looks at each picture. Iterate once; `close()` stops the decoder."""
+
+    _END = object()
+
+    def __init__(self, reader: FrameReader, *, limit_bytes: int = 160 << 20, threaded: bool = True):
+        info = reader.info
+        frame_bytes = max(1, info.width * info.height * 3 // 2)  # 4:2:0
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(8, limit_bytes // frame_bytes))
+        self._stop = threading.Event()
+        self._pictures = reader.pictures(threaded=threaded)
+        self._thread = threading.Thread(target=self._run, name="frames-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for picture in self._pictures:
+                if not self._put(picture):
+                    return
+            self._put(self._END)
+        except BaseException as e:  # handed to the consumer, raised there
+            self._put(e)
+        finally:
+            self._pictures.close()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Picture]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def iter_frames(path: str | Path, *, every: float | None = None, times: Iterable[float] | None = None,

@@ -13,7 +13,7 @@ changes (a fixed title) ends up an overlay, not cues.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vidscribe.media.frames import FrameReader, VideoInfo
+from vidscribe.media.frames import Ahead, FrameReader, Picture, VideoInfo
 from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_bbox, text_mask
@@ -49,7 +49,7 @@ REF_STRIDE = 1_000_000  # CueDraft.ref = band number * REF_STRIDE + interval num
 @dataclass
 class Timings:
     locate: float = 0.0  # the whole locate pass (its decoding and OCR)
-    decode: float = 0.0  # track pass: decoding
+    decode: float = 0.0  # track pass: waiting for decoded frames (decoded ahead, in a thread)
     detect: float = 0.0  # track pass: text masks and change tracking
     ocr: float = 0.0  # track pass: OCR calls (in a worker thread, overlapping decoding)
     total: float = 0.0
@@ -258,8 +258,9 @@ class _BandTrack:
         iv.rows = self._ocr(crop, (x0, y0, x1, y1), other, self.polarity)
 
 
-def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch], timings: Timings, *,
-          threaded: bool = True, progress: Callable[[float], None] = lambda f: None) -> tuple[list[_BandTrack], float]:
+def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watches: list[Watch],
+          timings: Timings, *, threaded: bool = True,
+          progress: Callable[[float], None] = lambda f: None) -> tuple[list[_BandTrack], float]:
     """Every frame: each band's text mask -> change tracker -> OCR once per stable interval;
     static-text checks five times a second. Returns the band tracks and the end time."""
     info = located.info
@@ -302,31 +303,30 @@ def track(path: Path, engine: OcrEngine, located: Located, watches: list[Watch],
     before: np.ndarray | None = None
     cost = ScanCost()
     t_decode = time.perf_counter()
-    with FrameReader(path) as reader:
-        for index, picture in enumerate(reader.pictures()):
-            t_detect = time.perf_counter()
-            timings.decode += t_detect - t_decode
-            t = picture.t
-            times.append(t)
-            frame = TrackFrame(index, picture)
-            for bt in tracks:
-                bt.push(index, frame)
-            if index % scan_every == scan_every // 2 - SCAN_LAG:
-                before = frame.gray(0, 0, info.width, info.height)
-            if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES and before is not None:
-                # Static text that appears after the locate pass (an end-card watermark, the
-                # Douyin watermark moving to another corner): look for new text outside the bands.
-                number = index // scan_every
-                empty = [(n, b) for n, b in empty if number - n < 3]
-                watches += scan(engine, frame, before, t, located.bands, watches, empty, number, cost)
-            if index % check_every == 0:
-                for w in watches:
-                    if t + 1e-6 >= w.since:
-                        w.check(t, frame)
-            if index % 25 == 0:
-                progress(min(1.0, t / duration))
-            t_decode = time.perf_counter()
-            timings.detect += t_decode - t_detect
+    for index, picture in enumerate(pictures):
+        t_detect = time.perf_counter()
+        timings.decode += t_detect - t_decode
+        t = picture.t
+        times.append(t)
+        frame = TrackFrame(index, picture)
+        for bt in tracks:
+            bt.push(index, frame)
+        if index % scan_every == scan_every // 2 - SCAN_LAG:
+            before = frame.gray(0, 0, info.width, info.height)
+        if index % scan_every == scan_every // 2 and len(watches) < MAX_WATCHES and before is not None:
+            # Static text that appears after the locate pass (an end-card watermark, the
+            # Douyin watermark moving to another corner): look for new text outside the bands.
+            number = index // scan_every
+            empty = [(n, b) for n, b in empty if number - n < 3]
+            watches += scan(engine, frame, before, t, located.bands, watches, empty, number, cost)
+        if index % check_every == 0:
+            for w in watches:
+                if t + 1e-6 >= w.since:
+                    w.check(t, frame)
+        if index % 25 == 0:
+            progress(min(1.0, t / duration))
+        t_decode = time.perf_counter()
+        timings.detect += t_decode - t_detect
     timings.frames = len(times)
     timings.scan, timings.scans = cost.seconds, cost.calls
     for bt in tracks:
@@ -447,6 +447,13 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     started = time.perf_counter()
     path = Path(path)
     timings = Timings()
+    # The track pass's decoding starts now, in a thread: it runs while the locate pass reads samples.
+    with FrameReader(path) as reader, Ahead(reader, threaded=threaded) as pictures:
+        return _extract(path, pictures, engine, band_setting, threaded, progress, started, timings)
+
+
+def _extract(path: Path, pictures: Ahead, engine: OcrEngine, band_setting: str | None, threaded: bool,
+             progress: Callable[[float], None], started: float, timings: Timings) -> Extraction:
     located = locate(path, engine, band_setting=band_setting, timings=timings)
     info, samples = located.info, located.samples
     progress(0.1)
@@ -471,8 +478,9 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     images: dict[int, tuple[float, np.ndarray]] = {}
     primary: Band | None = None
     if located.bands:
-        tracks, duration = track(path, engine, located, watches, timings, threaded=threaded,
+        tracks, duration = track(pictures, engine, located, watches, timings, threaded=threaded,
                                  progress=lambda f: progress(0.1 + 0.85 * f))
+        pictures.close()
         # Overlays first: their boxes and spans take their lines out of the cues.
         overlays = overlays_from(watches, samples, duration, engine, tracked=True)
         best = 0
@@ -489,6 +497,7 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
             cues += band_cues
             images.update(band_images)
     else:
+        pictures.close()  # no band: the pictures decoded ahead are not needed
         overlays = overlays_from(watches, samples, duration, engine, tracked=False)
     used = {c.ref for c in cues}
     timings.total = time.perf_counter() - started
