@@ -92,11 +92,16 @@ class ChangeTracker:
         self._ref: np.ndarray | None = None
         self._ref_pixels = 0
         self._ref_dilated: np.ndarray | None = None
+        self._outside: np.ndarray | None = None  # 0/1, where the dilated reference is not (kept, used per frame)
         self._start = 0  # index where the current interval began
         self._settled = False
         self._pending = 0
         self._prev_ref: np.ndarray | None = None  # reference of the interval before, for same-text
         self._prev_pixels = 0
+
+    def _set_dilated(self, dilated: np.ndarray) -> None:
+        self._ref_dilated = dilated
+        self._outside = 1 - dilated
 
     @property
     def current_start(self) -> int:
@@ -120,7 +125,7 @@ class ChangeTracker:
         assert ref is not None
         self._ref = ref
         self._ref_pixels = cv2.countNonZero(ref)
-        self._ref_dilated = dilate(ref, 2)
+        self._set_dilated(dilate(ref, 2))
         self._settled = True
         same = False
         if self._prev_ref is not None and self._prev_pixels >= self.min_pixels \
@@ -142,7 +147,7 @@ class ChangeTracker:
             return True
         if prev is None:
             return False
-        fresh = cv2.bitwise_and(cv2.bitwise_and(mask, prev), cv2.bitwise_not(self._ref_dilated) & 1)
+        fresh = cv2.bitwise_and(cv2.bitwise_and(mask, prev), self._outside)
         return cv2.countNonZero(fresh) >= max(self.min_pixels, self.fresh * self._ref_pixels)
 
     def push(self, index: int, mask: np.ndarray) -> list[Change]:
@@ -168,7 +173,7 @@ class ChangeTracker:
                 assert self._ref is not None
                 self._ref = cv2.bitwise_or(self._ref, stable)
                 self._ref_pixels = cv2.countNonZero(self._ref)
-                self._ref_dilated = dilate(self._ref, 2)
+                self._set_dilated(dilate(self._ref, 2))
             return out
         self._pending += 1
         if self._pending < self.confirm:
@@ -176,7 +181,7 @@ class ChangeTracker:
         # Confirmed at `index`; the change began at most `confirm - 1` frames before, possibly earlier
         # for a detector that lags (new text needs two frames to count as persistent).
         newest = self._masks[-1][1]
-        fresh_part = cv2.bitwise_and(newest, cv2.bitwise_not(self._ref_dilated) & 1)
+        fresh_part = cv2.bitwise_and(newest, self._outside)
         fresh_pixels = cv2.countNonZero(fresh_part)
         ref, ref_pixels = self._ref, self._ref_pixels
         assert ref is not None
