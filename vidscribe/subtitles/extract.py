@@ -2,11 +2,12 @@
 stable interval, build cues and overlays. Returns plain data; `stage.py` turns it into the
 transcript and files.
 
-Two sequential decodes, because seeking in long-GOP H.264 costs more than decoding: a short
-*locate* pass OCRs a few downscaled whole frames until a centred line shows up at one height in
-two of them (usually the first two, 0.7 s apart), then the *track* pass reads every frame,
-computes a text mask of each candidate band and runs OCR only when the mask says the text there
-changed, in a worker thread so decoding goes on meanwhile. A candidate band whose text never
+Two decodes, because seeking in long-GOP H.264 costs more than decoding: a short *locate* pass
+OCRs a few downscaled whole frames until a centred line shows up at one height in two of them
+(usually the first two, 0.7 s apart), then the *track* pass reads every frame, computes a text
+mask of each candidate band (from the luma plane: no colour conversion) and runs OCR only when the
+mask says the text there changed, in a worker thread. The track pass's frames are decoded ahead
+in a thread of their own, from the start, while the locate pass still runs. A candidate band whose text never
 changes (a fixed title) ends up an overlay, not cues.
 """
 
