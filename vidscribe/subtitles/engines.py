@@ -260,8 +260,8 @@ class PaddleOcrEngine:
         try:
             from paddleocr import PaddleOCR
         except ImportError as e:
-            raise ConfigError(f"paddleocr is not installed ({e}): pip install paddleocr, or set "
-                              "VIDSCRIBE_OCR_ENGINE=rapidocr") from None
+            raise ConfigError(f"paddleocr is not installed ({e}): pip install 'vidscribe[paddle]' (see the "
+                              "README for keeping one cv2 build), or set VIDSCRIBE_OCR_ENGINE=rapidocr") from None
         # Each model as (name, folder). A folder with inference.onnx runs on onnxruntime; a bare
         # name is PaddleOCR's to find or fetch (Paddle format, needs paddlepaddle).
         specs: list[tuple[str, Path | None]] = []
