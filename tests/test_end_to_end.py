@@ -46,6 +46,8 @@ def test_subtitles_speech_and_alignment(processed):
                  "aligned.vtt", "transcript.md"):
         assert (folder / name).is_file(), name
     assert all((folder / c.keyframe).is_file() for c in cues)
+    report = (folder / "transcript.md").read_text(encoding="utf-8")
+    assert "## Findings" in report and "签约" in report.split("## Findings")[1]
 
 
 def test_aligned_srt_reads_back_in_ffmpeg(processed, tmp_path):

@@ -158,7 +158,8 @@ def test_stage_on_the_clip(qr_clip: Path, tmp_path: Path):
     ctx = _context(qr_clip, tmp_path, t)
     ctx = StageContext(**{**ctx.__dict__, "progress": progress.append})
     out = STAGE.run(ctx)
-    assert out.skipped is None and out.files == {}
+    assert out.skipped is None and list(out.files) == ["transcript.md"]
+    assert "## Findings" in out.files["transcript.md"]
     found = summary(out.changes["findings"])
     assert found == [
         (0.0, 4.0, "overlay", "account", "recruit_demo"),

@@ -21,6 +21,7 @@ from vidscribe.analysis.text import Line, Match, fold, to_finding, transcript_li
 from vidscribe.errors import ConfigError, SourceError
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.transcripts.model import Finding, Transcript
+from vidscribe.transcripts.render import report
 
 VERSION = "1"
 MERGE_GAP = 1.0  # seconds: one finding repeated across touching cues or segments is one finding
@@ -113,7 +114,9 @@ def run(ctx: StageContext) -> StageOutput:
             found = []
         findings = sorted([*findings, *qr_findings(found, regions)], key=_order)
     ctx.progress(1.0)
-    return StageOutput(changes={"findings": findings})
+    # The report gains its findings section here (the align stage wrote it before there were any).
+    report_md = report(dataclasses.replace(t, findings=findings))
+    return StageOutput(changes={"findings": findings}, files={"transcript.md": report_md})
 
 
 STAGE = Stage(name="analysis", version=VERSION, run=run, after=("align",), queue="post")

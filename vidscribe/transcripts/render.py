@@ -185,6 +185,15 @@ def _overlays(t: Transcript) -> list[str]:
             "re-posted the clip).", "", *_table(["Time", "Kind", "Text", "Confidence"], rows)]
 
 
+def _findings(t: Transcript) -> list[str]:
+    if not t.findings:
+        return []
+    rows = [[_span(f.start, f.end) if f.start is not None and f.end is not None else "—", md_text(f.track),
+             md_text(f.kind), _cell(f.value), _cell(f.raw)] for f in t.findings]
+    return ["", "## Findings", "", "Offers, contacts, accounts and terms found in the speech, subtitles, "
+            "overlays and frames.", "", *_table(["Time", "Track", "Kind", "Value", "As seen"], rows)]
+
+
 def _disagreements(lines: list[AlignedLine]) -> list[str]:
     # Imported here: vidscribe.align imports this module for its stage outputs.
     from vidscribe.align.agreement import DISAGREEMENT_THRESHOLD
@@ -245,7 +254,8 @@ def report(transcript: Transcript, track: Track = "aligned") -> str:
     Renders whatever the transcript holds; `render` is the one that refuses missing tracks."""
     _check_names(track, "md")
     t = transcript
-    out = [f"# {md_text(t.video.title) or md_text(t.video.id)}", "", *_metadata(t), *_overlays(t)]
+    out = [f"# {md_text(t.video.title) or md_text(t.video.id)}", "", *_metadata(t), *_overlays(t),
+           *_findings(t)]
     if track == "aligned":
         out += _disagreements(t.aligned) + _aligned_body(t)
     elif track == "speech":
