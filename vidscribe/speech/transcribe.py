@@ -44,8 +44,9 @@ from vidscribe.speech.postprocess import (
     timing_problems,
 )
 from vidscribe.stage import Stage, StageContext, StageOutput
-from vidscribe.transcripts.formats import Entry, to_srt, to_text, to_vtt
+from vidscribe.transcripts.formats import to_srt, to_text, to_vtt
 from vidscribe.transcripts.model import Speech
+from vidscribe.transcripts.render import speech_entries
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -298,7 +299,7 @@ def transcribe(model: WhisperModel, audio: np.ndarray, options: DecodeOptions, *
 
 def render_files(speech: Speech) -> dict[str, str]:
     """speech.srt, speech.vtt and speech.txt (one `[mm:ss] text` line per segment)."""
-    entries = [Entry(s.start, s.end, s.text) for s in speech.segments]
+    entries = speech_entries(speech)  # the same entries `vidscribe show` renders
     return {"speech.srt": to_srt(entries), "speech.vtt": to_vtt(entries), "speech.txt": to_text(entries)}
 
 
