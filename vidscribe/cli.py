@@ -123,7 +123,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
     items = list(sources)
     if from_file:
-        stream = click.open_file(from_file, encoding="utf-8")
+        try:
+            stream = click.open_file(from_file, encoding="utf-8")
+        except OSError as e:
+            raise click.UsageError(f"cannot read --from-file {from_file}: {e.strerror}") from None
         with stream:
             items += [line.strip() for line in stream if line.strip() and not line.lstrip().startswith("#")]
     return items
@@ -276,9 +279,11 @@ def _wait(conn: Any, job_ids: list[str], poll: float = 0.5) -> int:
     pending, seen, failed, finished = list(job_ids), set(job_ids), 0, 0
     tty = sys.stderr.isatty()
     while pending:
-        for job in Job.fetch_many(pending, connection=conn, serializer=JSONSerializer):
-            if job is None:
-                pending = [j for j in pending if j in seen]
+        for job_id, job in zip(list(pending), Job.fetch_many(pending, connection=conn, serializer=JSONSerializer),
+                               strict=True):
+            if job is None:  # gone from Redis (flushed, expired): it will not end by itself
+                pending.remove(job_id)
+                failed += 1
                 continue
             status = job.get_status(refresh=False)
             if status not in final:

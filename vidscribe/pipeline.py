@@ -152,20 +152,19 @@ def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
         status = "skipped" if output.skipped else "done"
         record = StageRecord(status, seconds, stage.version, error=output.skipped, finished_at=_now(),
                              outputs=sorted(output.files))
-        for name, content in output.files.items():
-            store.write_output(video_id, name, content)
-        stale: list[str] = []
-
-        def change(t: Transcript) -> Transcript:
-            previous = t.stages.get(stage.name)
-            if previous:
-                stale.extend(set(previous.outputs) - set(record.outputs))
-            t = dataclasses.replace(t, **output.changes)
-            t.stages[stage.name] = record
-            return t
-        store.update(video_id, change)
-        for name in stale:  # only after the new transcript no longer points at them
-            (store.transcript_dir(video_id) / name).unlink(missing_ok=True)
+        # Files, transcript and clean-up under the video's lock: two runs of one stage (a re-queued
+        # job still running, an inline run beside a worker) cannot interleave their outputs.
+        with store.locked(video_id):
+            for name, content in output.files.items():
+                store.write_output(video_id, name, content)
+            transcript = store.load(video_id)
+            previous = transcript.stages.get(stage.name)
+            stale = set(previous.outputs) - set(record.outputs) if previous else set()
+            transcript = dataclasses.replace(transcript, **output.changes)
+            transcript.stages[stage.name] = record
+            store.save(transcript)
+            for name in stale:  # only once the saved transcript no longer points at them
+                (store.transcript_dir(video_id) / name).unlink(missing_ok=True)
     reporter.stage_finished(video_id, stage.name, record)
     if reraise and failure is not None:
         raise failure

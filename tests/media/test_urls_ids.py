@@ -99,3 +99,18 @@ def test_download_errors_are_classified(message, kind, needle):
     assert type(error) is kind
     assert needle in str(error)
     assert "\n" not in str(error) and str(error).startswith("https://x.example/v: ")
+
+
+def test_malformed_url_is_a_source_error():
+    with pytest.raises(SourceError, match="malformed URL"):
+        classify("http://[::1", allow_private=False)
+
+
+def test_stored_info_keeps_no_cookies():
+    from vidscribe.media.fetch import _public_info
+
+    info = {"title": "t", "cookies": "sessionid=1", "http_headers": {"Cookie": "x"},
+            "formats": [{"url": "u", "cookies": "sessionid=1", "http_headers": {}}],
+            "requested_formats": [{"url": "u", "cookies": "sessionid=1"}]}
+    clean = _public_info(info)
+    assert "sessionid" not in repr(clean) and clean["title"] == "t" and clean["formats"][0]["url"] == "u"

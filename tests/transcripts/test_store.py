@@ -128,3 +128,17 @@ def test_unreadable_transcript_is_a_clear_error(tmp_path):
         store.load("douyin-2")
     assert list(store.transcripts()) == []
     assert isinstance(Path(path), Path)
+
+
+def test_wrongly_shaped_transcript_is_a_clear_error(tmp_path):
+    store = Store(tmp_path)
+    good = sample_transcript("douyin-3")
+    store.save(good)
+    data = good.to_dict()
+    data["stages"] = []  # valid JSON, not our shape
+    bad = store.transcript_path("douyin-4")
+    bad.parent.mkdir(parents=True)
+    bad.write_text(json.dumps(data))
+    with pytest.raises(VidscribeError, match="unreadable transcript"):
+        store.load("douyin-4")
+    assert [t.video.id for t in store.transcripts()] == ["douyin-3"]  # one bad file hides nothing else

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import ffmpeg
@@ -15,7 +17,9 @@ SAMPLE_RATE = 16000
 def extract_audio(media: Path, out: Path, timeout: float, source: str | None = None) -> Path:
     """Write `out` atomically; an ffmpeg failure or time-out leaves no partial file."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial.wav")
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial.wav", dir=out.parent)
+    os.close(fd)  # a unique name, so two extractions of one video never write the same file
+    tmp = Path(name)
     args = (
         ffmpeg.input(str(media))
         .output(str(tmp), vn=None, sn=None, dn=None, ac=1, ar=SAMPLE_RATE, acodec="pcm_s16le",

@@ -207,6 +207,17 @@ def _classify_download_error(message: str, source: str) -> VidscribeError:
     return SourceError(text or "download failed", source=source)
 
 
+def _public_info(info: dict[str, Any]) -> dict[str, Any]:
+    """yt-dlp's info without what must not be stored: the cookies and headers (from --cookies) it
+    attaches to every format, and local paths."""
+    secret = ("cookies", "http_headers")
+    for fmt in [info, *(info.get("formats") or []), *(info.get("requested_formats") or [])]:
+        if isinstance(fmt, dict):
+            for key in secret:
+                fmt.pop(key, None)
+    return info
+
+
 def _expected_size(info: dict[str, Any]) -> int | None:
     parts = info.get("requested_formats") or [info]
     sizes = [p.get("filesize") or p.get("filesize_approx") for p in parts]
@@ -315,7 +326,7 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
                 old.unlink()
         digest = sha256_file(downloaded)
         atomic_move(downloaded, target)
-        clean = yt_dlp.YoutubeDL.sanitize_info(result or info)
+        clean = _public_info(yt_dlp.YoutubeDL.sanitize_info(result or info, remove_private_keys=True))
         atomic_write(directory / INFO_FILE, json.dumps(clean, ensure_ascii=False, indent=1, default=str))
     except DownloadError as e:
         if isinstance(getattr(e, "exc_info", (None, None))[1], _TooLarge):

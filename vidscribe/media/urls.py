@@ -30,7 +30,11 @@ def classify(source: str, allow_private: bool) -> SourceRef:
     text = source.strip()
     if not text:
         raise SourceError("empty source", source=repr(source))
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError as e:  # e.g. an unclosed IPv6 bracket
+        raise SourceError(f"malformed URL ({e})", source=text) from None
     scheme = parts.scheme.lower()
     if scheme == "file":
         if not allow_private:
@@ -38,9 +42,9 @@ def classify(source: str, allow_private: bool) -> SourceRef:
                               "them, or pass a plain path)", source=text)
         return SourceRef(text, None, Path(unquote(parts.path)))
     if scheme in FETCHABLE_SCHEMES:
-        if not parts.hostname:
+        if not hostname:
             raise SourceError("URL has no host", source=text)
-        check_host(parts.hostname, allow_private, source=text)
+        check_host(hostname, allow_private, source=text)
         return SourceRef(text, text, None)
     if "://" in text or (scheme and len(scheme) > 1 and not Path(text).exists()):
         raise SourceError(f"unsupported URL scheme {scheme!r} (only http and https are fetched)",

@@ -114,12 +114,19 @@ def enqueue_stages(conn: Redis, data: str, video_id: str, stages: Iterable[str],
 
 
 def _enqueue_fetch(conn: Redis, settings: Settings, source: str, force: bool) -> str:
-    job = get_queue("download", conn).enqueue(
-        "vidscribe.queue.jobs.fetch_job", args=(source, str(settings.data), force), job_id=fetch_job_id(source),
+    job_id = fetch_job_id(source)
+    # Recorded before the job exists: a fast worker's "running"/"done" must not be overwritten.
+    SourceLedger(settings.data).put(SourceRecord(source, "queued", job_id=job_id))
+    get_queue("download", conn).enqueue(
+        "vidscribe.queue.jobs.fetch_job", args=(source, data_arg(settings), force), job_id=job_id,
         retry=RETRY, job_timeout=FETCH_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
         description=f"fetch {source}")
-    SourceLedger(settings.data).put(SourceRecord(source, "queued", job_id=job.id))
-    return job.id
+    return job_id
+
+
+def data_arg(settings: Settings) -> str:
+    """The data root as jobs carry it: absolute, since workers run in other working directories."""
+    return str(settings.data.resolve())
 
 
 def submit(conn: Redis, settings: Settings, source: str, force: bool = False) -> Submission:
@@ -147,7 +154,7 @@ def submit(conn: Redis, settings: Settings, source: str, force: bool = False) ->
         if complete(transcript):
             return Submission(source, video_id, refused="already processed (use --force to redo it)")
         if stored_media(store, video_id):  # fetched before: finish it without downloading again
-            jobs = enqueue_stages(conn, str(settings.data), video_id, stages_to_run(transcript),
+            jobs = enqueue_stages(conn, data_arg(settings), video_id, stages_to_run(transcript),
                                   transcript.video.duration)
             return Submission(source, video_id, tuple(jobs))
     known = video_id if video_id and store.exists(video_id) else None
@@ -175,7 +182,7 @@ def reprocess(conn: Redis, settings: Settings, video_ids: Iterable[str], stage: 
         if not todo:
             out.append(Submission(video_id, video_id, refused="nothing to do: every stage is done"))
             continue
-        jobs = enqueue_stages(conn, str(settings.data), video_id, todo, transcript.video.duration)
+        jobs = enqueue_stages(conn, data_arg(settings), video_id, todo, transcript.video.duration)
         out.append(Submission(video_id, video_id, tuple(jobs)))
     return out
 

@@ -53,8 +53,8 @@ class Store:
             return Transcript.from_dict(data)
         except FileNotFoundError:
             raise VidscribeError(f"no transcript for video ID {video_id!r} in {self.root}") from None
-        except (ValueError, TypeError) as e:
-            raise VidscribeError(f"{path}: unreadable transcript ({e})") from None
+        except (ValueError, TypeError, AttributeError, KeyError) as e:  # not JSON, or not our shape
+            raise VidscribeError(f"{path}: unreadable transcript ({type(e).__name__}: {e})") from None
 
     def save(self, transcript: Transcript) -> Path:
         path = self.transcript_path(transcript.video.id)
