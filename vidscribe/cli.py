@@ -60,7 +60,6 @@ class ConsoleReporter:
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
-        self._last = -1.0
 
     def download(self, done: int, total: int | None) -> None:
         if not self.tty:
@@ -71,7 +70,6 @@ class ConsoleReporter:
         else:
             text = f"    downloading {mib:.1f} MiB"
         click.echo("\r" + text.ljust(60), nl=False, err=True)
-        self._last = mib
 
     def stage_started(self, video_id: str, stage: str) -> None:
         if self.tty:

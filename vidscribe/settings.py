@@ -1,7 +1,7 @@
 """One typed settings object: every field is an environment variable `VIDSCRIBE_<NAME>` and a
 CLI option `--<name>`, in that order of precedence: option, then environment, then default.
 
-The CLI builds its options from these fields (`cli_options`) and the README's settings table
+The CLI builds its options from these fields (`vidscribe.cli.settings_options`) and the README's settings table
 lists them (a test keeps the two in step), so a setting is declared exactly once, here.
 """
 
@@ -126,13 +126,6 @@ class Settings:
                     if isinstance(value, str) else value
         return cls(**values)
 
-    @property
-    def media_root(self) -> Path:
-        return self.data / "media"
-
-    @property
-    def transcripts_root(self) -> Path:
-        return self.data / "transcripts"
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
