@@ -2,7 +2,7 @@
 
     python bench/queue.py [--jobs 500] [--clips 6]
 
-1. Enqueue rate: --jobs trivial jobs (math.fsum of a short list) through RQ with the JSON serializer.
+1. Enqueue rate: --jobs trivial jobs (vidscribe.queue.jobs.noop) through RQ with the JSON serializer.
 2. Drain with 2 `vidscribe worker --burst` processes (our SimpleWorker subclass with its heartbeat
    thread): per-job overhead of the worker loop = workers x span / jobs - mean job time, the span
    running from the first job's start to the last one's end as RQ recorded them (worker start-up
@@ -58,7 +58,7 @@ def drain(env: dict[str, str], url: str, jobs: int, stock: bool) -> tuple[float,
     conn = Redis.from_url(url)
     conn.flushall()
     queue = get_queue("post", conn)
-    ids = [queue.enqueue("math.fsum", args=([i, 1.0, 2.0],), result_ttl=600).id for i in range(jobs)]
+    ids = [queue.enqueue("vidscribe.queue.jobs.noop", args=(float(i),), result_ttl=600).id for i in range(jobs)]
     if stock:
         cmd = [sys.executable, "-c", STOCK_WORKER, url]
     else:
@@ -83,7 +83,7 @@ def enqueue_rate(url: str, jobs: int) -> float:
     queue = get_queue("post", conn)
     started = time.perf_counter()
     for i in range(jobs):
-        queue.enqueue("math.fsum", args=([i],), result_ttl=600)
+        queue.enqueue("vidscribe.queue.jobs.noop", args=(float(i),), result_ttl=600)
     return jobs / (time.perf_counter() - started)
 
 

@@ -234,3 +234,13 @@ def test_retry_failed_requeues_failed_fetches_and_stages(variants, http_server, 
     record = SourceLedger(data_root).get(url)
     assert record.status == "done" and complete(Store(data_root), record.video_id)
     assert "no failed videos or sources" in vs("retry-failed", env=env).stderr
+
+
+def test_worker_refuses_jobs_that_are_not_vidscribe_functions(worker_env, redis_url, tmp_path):
+    from vidscribe.queue.connection import get_queue
+
+    marker = tmp_path / "pwned"
+    job = get_queue("post", Redis.from_url(redis_url)).enqueue("os.system", args=(f"touch {marker}",))
+    assert start_worker(worker_env, "--burst").wait(timeout=60) == 0
+    job.refresh()
+    assert job.get_status() == "failed" and not marker.exists()

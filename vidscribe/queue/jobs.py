@@ -60,3 +60,8 @@ def stage_job(video_id: str, stage: str, data: str) -> dict[str, Any]:
     except Exception as e:
         _fail(e)
     return {"video_id": video_id, "stage": stage, "status": record.status, "seconds": record.seconds}
+
+
+def noop(value: float = 0.0) -> float:
+    """A job that does nothing: bench/queue.py measures the queue's own per-job cost with it."""
+    return value

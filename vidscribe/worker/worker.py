@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 
 from redis import Redis
+from rq.executions import Execution
 from rq.job import Job
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
@@ -32,8 +33,26 @@ log = logging.getLogger(__name__)
 
 
 
+# The only functions a vidscribe worker runs. RQ would call any importable name a job holds, so
+# anyone able to write to Redis could otherwise run code on the workers.
+ALLOWED_JOBS = frozenset({
+    "vidscribe.queue.jobs.fetch_job",
+    "vidscribe.queue.jobs.stage_job",
+    "vidscribe.queue.jobs.noop",
+})
+
+
 class VidscribeWorker(SimpleWorker):
     heartbeat_ttl = 30  # seconds a job may go without a heartbeat before it counts as abandoned
+
+    def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:
+        if job.func_name not in ALLOWED_JOBS:
+            log.error("refusing job %s: %s is not a vidscribe job function", job.id, job.func_name)
+            job.retries_left = 0
+            self.handle_job_failure(job, queue, exc_string=f"refused: {job.func_name} is not a vidscribe job "
+                                    "function", execution=execution)
+            return False
+        return super().perform_job(job, queue, execution)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.heartbeat_ttl
