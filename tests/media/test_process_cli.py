@@ -179,3 +179,15 @@ def test_help_is_complete():
     for option in ("--data", "--max-duration", "--max-filesize", "--cookies", "--proxy",
                    "--allow-private-urls", "--socket-timeout", "--retries", "VIDSCRIBE_DATA"):
         assert option in result.output
+
+
+def test_yt_dlp_own_connections_are_guarded(clips, http_server, data_root, monkeypatch):
+    """A host that passed the up-front check but leads to a private address later (a redirect, DNS
+    answering differently) is refused when yt-dlp itself resolves it."""
+    from vidscribe.media import fetch, urls
+
+    monkeypatch.setattr(urls, "check_host", lambda *args, **kwargs: None)  # let the URL past the pre-check
+    monkeypatch.setattr(fetch, "check_host", lambda *args, **kwargs: None)
+    url = http_server.add("guarded.mp4", clips["small"])
+    one_line_error(run([url], data_root, private=False), url, "refused", "redirect or DNS")
+    assert http_server.requests["/guarded.mp4"] == 0

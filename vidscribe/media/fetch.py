@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from vidscribe.atomic import atomic_move, atomic_write
 from vidscribe.errors import SourceError, TransientError, VidscribeError
 from vidscribe.media.ids import video_id_from_content, video_id_from_info
-from vidscribe.media.urls import SourceRef, check_host, classify
+from vidscribe.media.urls import REFUSED_MARKER, SourceRef, check_host, classify, public_addresses_only
 from vidscribe.settings import Settings
 from vidscribe.transcripts.store import Store
 
@@ -183,6 +183,9 @@ def _classify_download_error(message: str, source: str) -> VidscribeError:
     text = re.sub(r"^(ERROR:\s*)+", "", text)
     text = re.sub(r"^\[[^\]]+\]\s*", "", text)  # "[generic] abc: " prefixes
     low = text.lower()
+    if REFUSED_MARKER in text:
+        return SourceError("refused: the address led (by redirect or DNS) to a private, loopback or link-local "
+                           "address; set VIDSCRIBE_ALLOW_PRIVATE_URLS=1 to allow it", source=source)
     if "cookie" in low:
         return SourceError(f"the site wants fresh cookies: export them from a browser session into a "
                            f"Netscape cookies.txt and pass --cookies FILE (yt-dlp said: {text})",
@@ -265,8 +268,9 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
 
     url = ref.url
     assert url is not None
+    guard = public_addresses_only(not settings.allow_private_urls)
     try:
-        with yt_dlp.YoutubeDL(_ydl_options(settings)) as ydl:
+        with guard, yt_dlp.YoutubeDL(_ydl_options(settings)) as ydl:
             info = ydl.extract_info(url, download=False)
     except DownloadError as e:
         raise _classify_download_error(str(e), url) from None
@@ -307,7 +311,7 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
     opts = _ydl_options(settings, outtmpl={"default": f"{MEDIA_STEM}.%(ext)s"}, logger=logger,
                         paths={"home": str(partial), "temp": str(partial)}, progress_hooks=[hook])
     try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
+        with public_addresses_only(not settings.allow_private_urls), yt_dlp.YoutubeDL(opts) as ydl:
             result = ydl.process_ie_result(info, download=True)
         files = [p for p in partial.glob(f"{MEDIA_STEM}.*") if p.is_file()
                  and not p.name.endswith((".part", ".ytdl")) and ".f" not in p.suffixes[:-1]]

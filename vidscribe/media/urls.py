@@ -8,8 +8,11 @@ fetch from 127.0.0.1).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -78,3 +81,33 @@ def check_host(host: str, allow_private: bool, source: str) -> None:
     if bad:
         raise SourceError(f"refused: {host} is a private, loopback or link-local address ({bad[0]}); "
                           "set VIDSCRIBE_ALLOW_PRIVATE_URLS=1 to allow it", source=source)
+
+
+# Checking a URL's host before fetching is not enough: the page may redirect, DNS may answer
+# differently the second time, and manifests name further hosts. So while yt-dlp fetches, every
+# name resolution in that thread is checked too, and a non-public answer is refused.
+REFUSED_MARKER = "vidscribe refused a non-public address"
+_guard = threading.local()
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    infos = _real_getaddrinfo(host, *args, **kwargs)
+    if getattr(_guard, "active", False):
+        bad = [info[4][0] for info in infos if _non_global(str(info[4][0]))]
+        if bad:
+            raise socket.gaierror(socket.EAI_NONAME, f"{REFUSED_MARKER} ({host} -> {bad[0]})")
+    return infos
+
+
+@contextlib.contextmanager
+def public_addresses_only(enabled: bool = True) -> Iterator[None]:
+    """Within the block (in this thread), resolving a name to a non-public address fails."""
+    if socket.getaddrinfo is not _guarded_getaddrinfo:
+        socket.getaddrinfo = _guarded_getaddrinfo
+    previous = getattr(_guard, "active", False)
+    _guard.active = enabled or previous
+    try:
+        yield
+    finally:
+        _guard.active = previous
