@@ -191,3 +191,17 @@ def test_yt_dlp_own_connections_are_guarded(clips, http_server, data_root, monke
     url = http_server.add("guarded.mp4", clips["small"])
     one_line_error(run([url], data_root, private=False), url, "refused", "redirect or DNS")
     assert http_server.requests["/guarded.mp4"] == 0
+
+
+def test_a_bad_forced_redownload_keeps_the_good_media(clips, http_server, data_root):
+    url = http_server.add("changing.mp4", clips["small"])
+    first = run([url], data_root)
+    video_id = first.stdout.split("\t")[0]
+    media = data_root / "media" / video_id
+    good = (media / "source.mp4").read_bytes()
+    http_server.add("changing.mp4", clips["corrupt"])  # the server now serves garbage
+    one_line_error(run(["--force", url], data_root), url, "not a readable media file")
+    assert (media / "source.mp4").read_bytes() == good
+    assert (media / "audio.wav").is_file() and (media / "info.json").is_file()
+    assert read_transcript(data_root / "transcripts" / video_id / "transcript.json").video.sha256 == \
+        hashlib.sha256(good).hexdigest()

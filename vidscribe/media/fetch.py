@@ -7,6 +7,7 @@ only when complete, so a killed download never looks finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 MEDIA_STEM = "source"
 INFO_FILE = "info.json"
 DownloadProgress = Callable[[int, int | None], None]  # bytes done, total if known
+Validate = Callable[[Path], None]  # raises VidscribeError for a file that must not be stored
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -73,16 +75,30 @@ def _mib(n: float) -> str:
 
 
 def fetch(source: str, settings: Settings, store: Store, progress: DownloadProgress | None = None,
-          force: bool = False) -> Fetched:
+          force: bool = False, validate: Validate | None = None) -> Fetched:
+    """Fetch `source` into the store. A new file is checked by `validate` before it replaces
+    anything, so a bad download (or a bad forced re-download) never displaces good media."""
     ref = classify(source, settings.allow_private_urls)
     if ref.path is not None:
-        return _fetch_local(ref, settings, store, force)
-    return _fetch_url(ref, settings, store, progress, force)
+        return _fetch_local(ref, settings, store, force, validate)
+    return _fetch_url(ref, settings, store, progress, force, validate)
+
+
+def _commit(candidate: Path, target: Path, info: dict[str, Any], validate: Validate | None) -> None:
+    """Validate, then move the new media in; other-extension copies of older media go after."""
+    if validate:
+        validate(candidate)
+    atomic_move(candidate, target)
+    for old in target.parent.glob(f"{MEDIA_STEM}.*"):
+        if old.name != target.name:
+            old.unlink(missing_ok=True)
+    atomic_write(target.parent / INFO_FILE, json.dumps(info, ensure_ascii=False, indent=1, default=str))
 
 
 # -- local files --------------------------------------------------------------------------------
 
-def _fetch_local(ref: SourceRef, settings: Settings, store: Store, force: bool) -> Fetched:
+def _fetch_local(ref: SourceRef, settings: Settings, store: Store, force: bool,
+                 validate: Validate | None) -> Fetched:
     path = ref.path
     assert path is not None
     if not path.exists():
@@ -107,17 +123,22 @@ def _fetch_local(ref: SourceRef, settings: Settings, store: Store, force: bool) 
     suffix = re.sub(r"[^A-Za-z0-9]", "", path.suffix)[:8].lower() or "bin"
     target = directory / f"{MEDIA_STEM}.{suffix}"
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".source.", suffix=".partial", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=".source.", suffix=f".partial.{suffix}", dir=directory)
     os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-        atomic_move(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     info = {"id": video_id, "title": path.stem, "extractor_key": "LocalFile", "original_path": str(path),
             "filesize": size}
-    atomic_write(directory / INFO_FILE, json.dumps(info, ensure_ascii=False, indent=2))
+    try:
+        shutil.copyfile(path, tmp)
+        _commit(Path(tmp), target, info, validate)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+        _remove_if_empty(directory)
     return Fetched(video_id, target, info, digest, downloaded=True)
+
+
+def _remove_if_empty(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: it holds media from before
+        directory.rmdir()
 
 
 def _read_info(directory: Path) -> dict[str, Any]:
@@ -262,7 +283,7 @@ def guess_video_id(url: str) -> str | None:
 
 
 def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: DownloadProgress | None,
-               force: bool) -> Fetched:
+               force: bool, validate: Validate | None) -> Fetched:
     import yt_dlp  # import cost (~0.5 s) paid only when a URL is fetched
     from yt_dlp.utils import DownloadError
 
@@ -325,13 +346,9 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
             raise SourceError(f"too large: over the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)",
                               source=url)
         target = directory / downloaded.name
-        for old in directory.glob(f"{MEDIA_STEM}.*"):
-            if old.name != target.name:
-                old.unlink()
         digest = sha256_file(downloaded)
-        atomic_move(downloaded, target)
         clean = _public_info(yt_dlp.YoutubeDL.sanitize_info(result or info, remove_private_keys=True))
-        atomic_write(directory / INFO_FILE, json.dumps(clean, ensure_ascii=False, indent=1, default=str))
+        _commit(downloaded, target, clean, validate)
     except DownloadError as e:
         if isinstance(getattr(e, "exc_info", (None, None))[1], _TooLarge):
             raise SourceError(f"too large: over the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)",
@@ -342,4 +359,5 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
                           source=url) from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+        _remove_if_empty(directory)
     return Fetched(video_id, target, clean, digest, downloaded=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidscribe.errors import SourceError, VidscribeError
+from vidscribe.errors import SourceError
 from vidscribe.media.audio import extract_audio
 from vidscribe.media.fetch import DownloadProgress, Fetched, fetch
 from vidscribe.media.probe import MediaInfo, probe
@@ -69,21 +68,21 @@ def video_meta(source: str, fetched: Fetched, media: MediaInfo, data_root: Path)
 
 def ingest(source: str, settings: Settings, store: Store, progress: DownloadProgress | None = None,
            force: bool = False) -> Ingested:
-    fetched = fetch(source, settings, store, progress=progress, force=force)
-    try:
-        media = probe(fetched.media_path, settings.ffmpeg_timeout, source=source)
+    probed: dict[str, MediaInfo] = {}
+
+    def validate(path: Path) -> None:  # before a new file replaces anything in the store
+        media = probe(path, settings.ffmpeg_timeout, source=source)
         if media.duration > settings.max_duration:
             raise SourceError(f"too long: {media.duration:.0f} s is over the limit of "
                               f"{settings.max_duration:.0f} s (VIDSCRIBE_MAX_DURATION)", source=source)
-        audio = None
-        if media.has_audio:
-            audio = audio_path(store, fetched.video_id)
-            if fetched.downloaded or not audio.is_file():
-                extract_audio(fetched.media_path, audio, settings.ffmpeg_timeout, source=source)
-    except VidscribeError:
-        # Media we just fetched and cannot use is not kept: it would pass for a good download later.
-        if fetched.downloaded:
-            shutil.rmtree(store.media_dir(fetched.video_id), ignore_errors=True)
-        raise
+        probed["media"] = media
+
+    fetched = fetch(source, settings, store, progress=progress, force=force, validate=validate)
+    media = probed.get("media") or probe(fetched.media_path, settings.ffmpeg_timeout, source=source)
+    audio = None
+    if media.has_audio:
+        audio = audio_path(store, fetched.video_id)
+        if fetched.downloaded or not audio.is_file():
+            extract_audio(fetched.media_path, audio, settings.ffmpeg_timeout, source=source)
     meta = video_meta(source, fetched, media, store.root)
     return Ingested(meta, fetched.media_path, audio, media, fetched.downloaded)
