@@ -253,7 +253,10 @@ def export(what: str | None, fmt: str, out: Path | None, settings: Settings) -> 
     if what is None:
         raise click.UsageError("choose --findings or --transcripts")
     store = Store(settings.data)
-    rows = (corpus.export_findings if what == "findings" else corpus.export_transcripts)(store, fmt, out)
+    try:
+        rows = (corpus.export_findings if what == "findings" else corpus.export_transcripts)(store, fmt, out)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {out or 'stdout'}: {e.strerror or e}") from None
     if out is not None:
         click.echo(f"{rows} rows written to {out}", err=True)
 

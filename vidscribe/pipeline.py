@@ -66,7 +66,8 @@ def check_stage_names(names: Iterable[str]) -> list[str]:
 
 def get_stage(name: str) -> Stage:
     if name not in STAGE_MODULES:
-        raise VidscribeError(f"unknown stage {name!r}; stages: {', '.join([MEDIA_STAGE, *STAGE_MODULES])}")
+        check_stage_names([name])  # one message for unknown names
+        raise VidscribeError(f"the {MEDIA_STAGE} stage is not a stage module: it runs through ingest_source")
     return importlib.import_module(STAGE_MODULES[name]).STAGE
 
 

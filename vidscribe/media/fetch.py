@@ -67,6 +67,16 @@ def stored_media(store: Store, video_id: str) -> Path | None:
     return found[0] if found else None
 
 
+def too_large(source: str, limit: int, size: int | None = None, how: str = "") -> SourceError:
+    what = f"{_mib(size)} is over" if size else "over"
+    return SourceError(f"too large: {how}{what} the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)", source=source)
+
+
+def too_long(source: str, duration: float, limit: float) -> SourceError:
+    return SourceError(f"too long: {duration:.0f} s is over the limit of {limit:.0f} s (VIDSCRIBE_MAX_DURATION)",
+                       source=source)
+
+
 def _mib(n: float) -> str:
     for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if n >= scale:
@@ -111,8 +121,7 @@ def _fetch_local(ref: SourceRef, settings: Settings, store: Store, force: bool,
     if size == 0:
         raise SourceError("empty file (0 bytes)", source=ref.text)
     if size > settings.max_filesize:
-        raise SourceError(f"too large: {_mib(size)} is over the limit of {_mib(settings.max_filesize)} "
-                          "(VIDSCRIBE_MAX_FILESIZE)", source=ref.text)
+        raise too_large(ref.text, settings.max_filesize, size)
     digest = sha256_file(path)
     video_id = video_id_from_content(digest)
     directory = store.media_dir(video_id)
@@ -256,12 +265,10 @@ def _media_urls(info: dict[str, Any]) -> list[str]:
 def _check_limits(info: dict[str, Any], settings: Settings, source: str) -> None:
     duration = info.get("duration")
     if duration and duration > settings.max_duration:
-        raise SourceError(f"too long: {duration:.0f} s is over the limit of {settings.max_duration:.0f} s "
-                          "(VIDSCRIBE_MAX_DURATION)", source=source)
+        raise too_long(source, duration, settings.max_duration)
     size = _expected_size(info)
     if size and size > settings.max_filesize:
-        raise SourceError(f"too large: {_mib(size)} is over the limit of {_mib(settings.max_filesize)} "
-                          "(VIDSCRIBE_MAX_FILESIZE)", source=source)
+        raise too_large(source, settings.max_filesize, size)
 
 
 def guess_video_id(url: str) -> str | None:
@@ -338,25 +345,21 @@ def _fetch_url(ref: SourceRef, settings: Settings, store: Store, progress: Downl
                  and not p.name.endswith((".part", ".ytdl")) and ".f" not in p.suffixes[:-1]]
         if not files:
             if logger.too_large:
-                raise SourceError(f"too large: the server reports a file over the limit of {_mib(limit)} "
-                                  "(VIDSCRIBE_MAX_FILESIZE)", source=url)
+                raise too_large(url, limit, how="the server reports a file ")
             raise SourceError("the download produced no file", source=url)
         downloaded = max(files, key=lambda p: p.stat().st_size)
         if downloaded.stat().st_size > limit:
-            raise SourceError(f"too large: over the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)",
-                              source=url)
+            raise too_large(url, limit)
         target = directory / downloaded.name
         digest = sha256_file(downloaded)
         clean = _public_info(yt_dlp.YoutubeDL.sanitize_info(result or info, remove_private_keys=True))
         _commit(downloaded, target, clean, validate)
     except DownloadError as e:
         if isinstance(getattr(e, "exc_info", (None, None))[1], _TooLarge):
-            raise SourceError(f"too large: over the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)",
-                              source=url) from None
+            raise too_large(url, limit) from None
         raise _classify_download_error(str(e), url) from None
     except _TooLarge:
-        raise SourceError(f"too large: over the limit of {_mib(limit)} (VIDSCRIBE_MAX_FILESIZE)",
-                          source=url) from None
+        raise too_large(url, limit) from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
         _remove_if_empty(directory)

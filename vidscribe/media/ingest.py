@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vidscribe.errors import SourceError
 from vidscribe.media.audio import extract_audio
-from vidscribe.media.fetch import DownloadProgress, Fetched, fetch
+from vidscribe.media.fetch import DownloadProgress, Fetched, fetch, too_long
 from vidscribe.media.probe import MediaInfo, probe
 from vidscribe.settings import Settings
 from vidscribe.transcripts.model import VideoMeta
@@ -73,8 +72,7 @@ def ingest(source: str, settings: Settings, store: Store, progress: DownloadProg
     def validate(path: Path) -> None:  # before a new file replaces anything in the store
         media = probe(path, settings.ffmpeg_timeout, source=source)
         if media.duration > settings.max_duration:
-            raise SourceError(f"too long: {media.duration:.0f} s is over the limit of "
-                              f"{settings.max_duration:.0f} s (VIDSCRIBE_MAX_DURATION)", source=source)
+            raise too_long(source, media.duration, settings.max_duration)
         probed["media"] = media
 
     fetched = fetch(source, settings, store, progress=progress, force=force, validate=validate)
