@@ -18,6 +18,9 @@ What this version adds to the reference recipe:
   that survives every temperature, as real Whisper sometimes produces on music.
 - The language token after `<|startoftranscript|>` is scripted, so language detection returns
   `language` with probability ~1.
+- Its `config.json` holds `"vidscribe_test_model": true` (`vidscribe.speech.model.TEST_MODEL_KEY`):
+  the speech stage records `test_model: true` and logs a warning, so scripted text never passes
+  for recognised speech in a transcript.
 
 Pitfalls kept from the reference (see its comments): the empty token at id 50256 (ctranslate2
 treats such a vocabulary as multilingual), an untied output projection, off-script beams must
@@ -38,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vidscribe.speech.model import TEST_MODEL_KEY
 
 # Whisper's language order, 99 languages (large-v3 adds "yue" and uses 128 mel bins).
 _LANG_CODES = ("en zh de es ru ko fr ja pt tr pl ca nl ar sv it id hi fi vi he uk el ms cs ro da hu ta "
@@ -233,6 +238,9 @@ def build(out_dir: str | os.PathLike[str], *, language: str = "ru", transcribe: 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     spec.save(str(out))  # model.bin, config.json, vocabulary.json
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    config[TEST_MODEL_KEY] = True  # how vidscribe tells a test model from a real one (CTranslate2 ignores it)
+    (out / "config.json").write_text(json.dumps(config), encoding="utf-8")
 
     tok = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(text)}, merges=[]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +16,20 @@ from speech_helpers import tiny_settings
 from vidscribe.errors import ConfigError
 from vidscribe.settings import Settings
 from vidscribe.speech import model as speech_model
-from vidscribe.speech.model import DEFAULT_MODEL, ModelSpec, get_model, load_count, locate, resolve_spec
+from vidscribe.speech.model import (
+    DEFAULT_MODEL,
+    TEST_MODEL_KEY,
+    ModelIdentity,
+    ModelSpec,
+    get_loaded,
+    get_model,
+    hub_repo_id,
+    is_test_model,
+    load_count,
+    locate,
+    resolve_spec,
+)
+from vidscribe.transcripts.model import Transcript
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,6 +115,9 @@ def test_a_named_model_is_found_in_the_settings_cache_folder_offline(
     spec = resolve_spec(Settings(asr_model="small", asr_device="cpu", asr_cache_dir=tmp_path / "cache"))
     assert Path(locate(spec.name, spec.cache_dir)) == snapshot
     assert get_model(spec).model.is_multilingual
+    identity = get_loaded(spec).identity
+    assert identity.source == "Systran/faster-whisper-small"  # the repository, not this machine's cache path
+    assert identity.test_model  # the copy keeps the test mark
 
 
 def test_the_model_loads_once_per_process(tiny_models: dict[str, Path]) -> None:
@@ -112,3 +130,46 @@ def test_the_model_loads_once_per_process(tiny_models: dict[str, Path]) -> None:
     other = get_model(resolve_spec(tiny_settings(tiny_models["zh"])))  # another model replaces it
     assert other is not first and load_count() == loads + 1
     assert speech_model.cached_specs() == [resolve_spec(tiny_settings(tiny_models["zh"]))]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_loaded_model_is_identified_once_per_load(tiny_models: dict[str, Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[Path] = []
+    real = speech_model.file_sha256
+    monkeypatch.setattr(speech_model, "file_sha256", lambda path: hashed.append(Path(path)) or real(path))
+    speech_model.release()
+    spec = resolve_spec(tiny_settings(tiny_models["zh"]))
+    loaded = get_loaded(spec)
+    assert loaded.identity == ModelIdentity(source=str(tiny_models["zh"].resolve()),
+                                            sha256=_sha256(tiny_models["zh"] / "model.bin"), test_model=True)
+    assert loaded.spec == spec and loaded.whisper is get_model(spec)
+    assert get_loaded(spec) is loaded
+    assert hashed == [tiny_models["zh"] / "model.bin"]  # hashed at load, not per clip
+
+
+def test_repository_ids_of_names() -> None:
+    assert hub_repo_id("large-v3") == "Systran/faster-whisper-large-v3"
+    assert hub_repo_id("deepdml/faster-whisper-large-v3-turbo-ct2") == "deepdml/faster-whisper-large-v3-turbo-ct2"
+
+
+def test_only_the_config_key_marks_a_test_model(tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    assert is_test_model(tiny_models["ru"])
+    assert json.loads((tiny_models["ru"] / "config.json").read_text())[TEST_MODEL_KEY] is True
+    for config in ('{"suppress_ids": []}', f'{{"{TEST_MODEL_KEY}": "yes"}}', "not json", None):
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        if config is not None:
+            (folder / "config.json").write_text(config)
+        assert not is_test_model(folder)
+
+
+def test_transcripts_from_before_the_model_identity_still_load() -> None:
+    t = Transcript.from_dict({"schema_version": 1, "video": {"id": "v", "source": "clip.mp4"},
+                              "speech": {"language": "ru", "segments": [], "model": "small", "device": "cpu"}})
+    assert t.speech is not None
+    assert (t.speech.model, t.speech.model_source, t.speech.model_sha256, t.speech.test_model) == \
+        ("small", None, None, False)

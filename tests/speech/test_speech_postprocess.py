@@ -7,6 +7,7 @@ import dataclasses
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from vidscribe.settings import Settings
 from vidscribe.speech.postprocess import (
     RawSegment,
     RawWord,
@@ -20,6 +21,10 @@ from vidscribe.speech.postprocess import (
     timing_problems,
 )
 from vidscribe.transcripts.model import Segment, Word
+
+SETTINGS = Settings()  # the defaults
+DEFAULTS = {"compression_ratio_threshold": SETTINGS.asr_compression_ratio_threshold,
+            "script": SETTINGS.chinese_script, "language": None}
 
 
 def seg(start: float, end: float, text: str = " hi", words: tuple[RawWord, ...] = (), **kw) -> RawSegment:
@@ -100,7 +105,8 @@ def test_script_modes() -> None:
 
 
 def test_text_is_stripped_raw_text_only_when_it_differs_and_empty_segments_go() -> None:
-    out, dropped = finalise([seg(0, 1, " привет мир", words=(RawWord(0, 1, " привет"),)), seg(1, 2, "  ")])
+    out, dropped = finalise([seg(0, 1, " привет мир", words=(RawWord(0, 1, " привет"),)), seg(1, 2, "  ")],
+                            "t2s", "ru")
     assert dropped == 1
     assert out == [Segment(start=0, end=1, text="привет мир", words=[Word(0, 1, "привет", 0.0)],
                            compression_ratio=round(compression_ratio("привет мир"), 3))]
@@ -108,14 +114,14 @@ def test_text_is_stripped_raw_text_only_when_it_differs_and_empty_segments_go() 
 
 def test_postprocess_counts_what_it_dropped() -> None:
     raw = [seg(0, 1, " ok"), seg(1, 2, " да" * 100), seg(4.5, 6), seg(2, 3, " ")]
-    segments, dropped = postprocess(raw, duration=4.0)
+    segments, dropped = postprocess(raw, duration=4.0, **DEFAULTS)
     assert [s.text for s in segments] == ["ok"]
     assert dropped == {"repetition": 1, "past_end": 1, "empty": 1}
 
 
 def test_times_are_rounded_to_milliseconds_without_passing_the_duration() -> None:
     words = (RawWord(0.12345, 3.99999, " a"),)
-    segments, _ = postprocess([seg(0.12345, 3.99999, words=words)], duration=3.9996)
+    segments, _ = postprocess([seg(0.12345, 3.99999, words=words)], duration=3.9996, **DEFAULTS)
     assert (segments[0].start, segments[0].end) == (0.123, 3.9996)
     assert (segments[0].words[0].start, segments[0].words[0].end) == (0.123, 3.9996)
 
@@ -149,7 +155,8 @@ raw_segments = st.builds(
 @given(raw=st.lists(raw_segments, max_size=12), duration=st.floats(0.001, 60),
        script=st.sampled_from(["t2s", "s2t", "none"]), language=st.sampled_from(["zh", "ru", "ja", None]))
 def test_postprocess_always_meets_the_timing_contract(raw, duration, script, language) -> None:
-    segments, dropped = postprocess(raw, duration=duration, script=script, language=language)
+    segments, dropped = postprocess(raw, duration=duration, script=script, language=language,
+                                    compression_ratio_threshold=SETTINGS.asr_compression_ratio_threshold)
     assert timing_problems(segments, duration) == []
     assert len(segments) + sum(dropped.values()) == len(raw)  # every segment is kept or counted
     assert all(s.text and s.text == s.text.strip() for s in segments)

@@ -7,7 +7,11 @@ stage put the window on the clip's timeline.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +19,9 @@ import pytest
 from speech_helpers import SR, silence, tiny_settings, write_wav
 
 from vidscribe.errors import ConfigError
+from vidscribe.settings import Settings
 from vidscribe.speech import STAGE
-from vidscribe.speech.model import get_model, load_count, resolve_spec
+from vidscribe.speech.model import TEST_MODEL_KEY, get_loaded, get_model, load_count, resolve_spec
 from vidscribe.speech.postprocess import timing_problems
 from vidscribe.speech.transcribe import (
     DecodeOptions,
@@ -27,54 +32,59 @@ from vidscribe.speech.transcribe import (
     transcribe,
 )
 from vidscribe.transcripts.model import Segment, Speech, Word, to_jsonable
+from vidscribe.transcripts.render import derived_files
 
 
 def words_of(speech: Speech) -> list[list[tuple[float, float, str]]]:
     return [[(w.start, w.end, w.text) for w in s.words] for s in speech.segments]
 
 
-def run_tiny(model: Path, audio: np.ndarray, **options) -> Speech:
-    spec = resolve_spec(tiny_settings(model))
-    return transcribe(get_model(spec), audio, DecodeOptions(**options), spec=spec)
+def run_tiny(model: Path, audio: np.ndarray, **settings) -> Speech:
+    """Transcribe `audio` with a tiny model and the default settings but `settings`."""
+    options = tiny_settings(model, **settings)
+    return transcribe(get_loaded(resolve_spec(options)), audio, DecodeOptions.from_settings(options))
 
 
 def test_exact_segments_words_and_metadata(tiny_models, voices) -> None:
     audio = np.concatenate([voices["ru"], silence(2)])
-    speech = run_tiny(tiny_models["ru"], audio, vad=False)
+    speech = run_tiny(tiny_models["ru"], audio, asr_vad=False)
     assert speech.segments == [Segment(
         start=0.0, end=1.0, text="привет мир",
         words=[Word(0.0, 0.5, "привет", 1.0), Word(0.5, 1.0, "мир", 1.0)],
         avg_logprob=-0.0, no_speech_prob=0.0, compression_ratio=0.633, temperature=0.0)]
     assert (speech.language, speech.language_probability, speech.task) == ("ru", 1.0, "transcribe")
     assert (speech.model, speech.device, speech.compute_type) == (str(tiny_models["ru"]), "cpu", "int8")
+    assert speech.model_source == str(tiny_models["ru"].resolve())
+    assert speech.model_sha256 == hashlib.sha256((tiny_models["ru"] / "model.bin").read_bytes()).hexdigest()
+    assert speech.test_model is True
     assert (speech.vad, speech.speech_duration, speech.dropped, speech.script) == (False, None, {}, "t2s")
 
 
 def test_language_is_detected_or_forced(tiny_models, voices) -> None:
-    zh = run_tiny(tiny_models["zh"], voices["zh"], vad=False)
+    zh = run_tiny(tiny_models["zh"], voices["zh"], asr_vad=False)
     assert (zh.language, zh.language_probability) == ("zh", 1.0)
-    forced = run_tiny(tiny_models["ru"], voices["en"], vad=False, language="en")
+    forced = run_tiny(tiny_models["ru"], voices["en"], asr_vad=False, asr_language="en")
     assert (forced.language, forced.language_probability) == ("en", None)
     assert forced.segments[0].text == "привет мир"  # the scripted text does not depend on the language
 
 
 def test_unknown_forced_language_is_a_config_error(tiny_models, voices) -> None:
     with pytest.raises(ConfigError, match="VIDSCRIBE_ASR_LANGUAGE='xx'"):
-        run_tiny(tiny_models["ru"], voices["ru"], language="xx")
+        run_tiny(tiny_models["ru"], voices["ru"], asr_language="xx")
 
 
 def test_translate_reaches_the_model(tiny_models, voices) -> None:
-    speech = run_tiny(tiny_models["ru"], voices["ru"], vad=False, task="translate")
+    speech = run_tiny(tiny_models["ru"], voices["ru"], asr_vad=False, asr_task="translate")
     assert speech.task == "translate" and speech.language == "ru"  # language: what was spoken
     assert [s.text for s in speech.segments] == ["hello world"]
     assert words_of(speech) == [[(0.0, 0.5, "hello"), (0.5, 1.0, "world")]]
 
 
 def test_traditional_mandarin_is_simplified_and_raw_text_kept(tiny_models, voices) -> None:
-    (seg,) = run_tiny(tiny_models["zh"], voices["zh"], vad=False).segments
+    (seg,) = run_tiny(tiny_models["zh"], voices["zh"], asr_vad=False).segments
     assert (seg.text, seg.raw_text) == ("这是测试", "這是測試")
     assert [(w.text, w.raw_text) for w in seg.words] == [("这是", "這是"), ("测试", "測試")]
-    (kept,) = run_tiny(tiny_models["zh"], voices["zh"], vad=False, script="none").segments
+    (kept,) = run_tiny(tiny_models["zh"], voices["zh"], asr_vad=False, chinese_script="none").segments
     assert (kept.text, kept.raw_text) == ("這是測試", None)
 
 
@@ -86,7 +96,7 @@ def test_vad_places_speech_where_it_is_and_skips_silence(tiny_models, voices) ->
     (seg,) = with_vad.segments
     assert (seg.start, seg.end) == (2.608, 3.608)  # the window's 0 s is the first speech chunk's start
     assert words_of(with_vad) == [[(2.608, 3.108, "привет"), (3.108, 3.608, "мир")]]
-    without = run_tiny(tiny_models["ru"], audio, vad=False)
+    without = run_tiny(tiny_models["ru"], audio, asr_vad=False)
     assert [(s.start, s.end) for s in without.segments] == [(0.0, 1.0)]  # "speech" in the silence
 
 
@@ -98,7 +108,7 @@ def test_silence_or_music_only_gives_no_text(tiny_models) -> None:
         assert speech.segments == [] and speech.speech_duration == 0.0
         assert speech.language is None and speech.language_probability is None
     # Without VAD the scripted model "hears" words in silence: the failure VAD guards against.
-    assert run_tiny(tiny_models["ru"], silence(8), vad=False).segments
+    assert run_tiny(tiny_models["ru"], silence(8), asr_vad=False).segments
 
 
 def test_each_stretch_after_silence_is_decoded_on_its_own(tiny_models, voices, monkeypatch) -> None:
@@ -139,33 +149,34 @@ def test_each_stretch_after_silence_is_decoded_on_its_own(tiny_models, voices, m
 
 
 def test_a_repetition_loop_is_dropped(tiny_models, voices) -> None:
-    speech = run_tiny(tiny_models["loop"], voices["ru"][: 2 * SR], vad=False, temperatures=(0.0,))
+    speech = run_tiny(tiny_models["loop"], voices["ru"][: 2 * SR], asr_vad=False, asr_temperatures="0")
     assert speech.segments == [] and speech.dropped == {"repetition": 1}
 
 
 def test_a_window_judged_silent_is_skipped(tiny_models, voices) -> None:
     """Whisper's no-speech rule: no-speech probability above asr_no_speech_threshold and average
     log probability below asr_log_prob_threshold -> the window is silence, whatever was decoded."""
-    assert run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,)).segments == []
-    kept = run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,),
-                    no_speech_threshold=0.99)
+    assert run_tiny(tiny_models["unsure"], voices["ru"], asr_vad=False, asr_temperatures="0").segments == []
+    kept = run_tiny(tiny_models["unsure"], voices["ru"], asr_vad=False, asr_temperatures="0",
+                    asr_no_speech_threshold=0.99)
     (seg,) = kept.segments
     assert seg.text == "привет мир" and seg.no_speech_prob > 0.9 and seg.avg_logprob < -1
-    assert run_tiny(tiny_models["unsure"], voices["ru"], vad=False, temperatures=(0.0,),
-                    log_prob_threshold=-2.0).segments  # confident enough: kept
+    assert run_tiny(tiny_models["unsure"], voices["ru"], asr_vad=False, asr_temperatures="0",
+                    asr_log_prob_threshold=-2.0).segments  # confident enough: kept
 
 
 def test_nothing_ends_after_the_media(tiny_models, voices) -> None:
     # The media is shorter than its audio track: 0.7 s. The segment is clamped to it.
-    spec = resolve_spec(tiny_settings(tiny_models["ru"]))
-    speech = transcribe(get_model(spec), voices["ru"], DecodeOptions(vad=False), duration=0.7, spec=spec)
+    settings = tiny_settings(tiny_models["ru"], asr_vad=False)
+    speech = transcribe(get_loaded(resolve_spec(settings)), voices["ru"], DecodeOptions.from_settings(settings),
+                        duration=0.7)
     assert words_of(speech) == [[(0.0, 0.5, "привет"), (0.5, 0.7, "мир")]]
     assert speech.segments[0].end == 0.7
 
 
 def test_prompt_and_hotwords_pass_through(tiny_models, voices) -> None:
-    speech = run_tiny(tiny_models["ru"], voices["ru"], vad=False, initial_prompt="Вагнер, СВО",
-                      hotwords="контракт", beam_size=2, temperatures=(0.0, 0.5))
+    speech = run_tiny(tiny_models["ru"], voices["ru"], asr_vad=False, asr_initial_prompt="Вагнер, СВО",
+                      asr_hotwords="контракт", asr_beam_size=2, asr_temperatures="0,0.5")
     assert [s.text for s in speech.segments] == ["привет мир"]
 
 
@@ -189,6 +200,22 @@ def test_settings_are_checked() -> None:
     assert (options.language, options.hotwords, options.hallucination_silence) == ("ru", None, None)
 
 
+def test_decode_options_take_every_default_from_settings() -> None:
+    """DecodeOptions has no defaults of its own: each one is Settings's, in one place."""
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for f in dataclasses.fields(DecodeOptions))
+    defaults = Settings()
+    options = DecodeOptions.from_settings(defaults)
+    assert options == DecodeOptions(
+        language=None, task=defaults.asr_task, beam_size=defaults.asr_beam_size,
+        temperatures=parse_temperatures(defaults.asr_temperatures), vad=defaults.asr_vad, initial_prompt=None,
+        hotwords=None, no_speech_threshold=defaults.asr_no_speech_threshold,
+        log_prob_threshold=defaults.asr_log_prob_threshold,
+        compression_ratio_threshold=defaults.asr_compression_ratio_threshold,
+        hallucination_silence=defaults.asr_hallucination_silence,
+        condition_on_previous_text=defaults.asr_condition_on_previous_text, script=defaults.chinese_script)
+
+
 def test_read_audio_decodes_other_formats(tmp_path: Path, speech_clip) -> None:
     media, wav = speech_clip
     pcm = read_audio(wav)
@@ -208,7 +235,7 @@ def test_stage_on_a_generated_clip(tiny_models, speech_clip, make_context) -> No
     fractions: list[float] = []
     ctx = make_context(tiny_settings(tiny_models["ru"]), wav, media, duration=10.0, progress=fractions.append)
     out = STAGE.run(ctx)
-    assert (STAGE.name, STAGE.queue, STAGE.version) == ("speech", "speech", "1")
+    assert (STAGE.name, STAGE.queue, STAGE.version) == ("speech", "speech", "2")
     assert out.skipped is None and set(out.changes) == {"speech"}
     speech = out.changes["speech"]
     assert [s.text for s in speech.segments] == ["привет мир"]
@@ -216,10 +243,38 @@ def test_stage_on_a_generated_clip(tiny_models, speech_clip, make_context) -> No
     assert 0.4 < start < 1.0  # espeak speech starts at 1.0 s; VAD pads 0.4 s
     assert timing_problems(speech.segments, 10.0) == []
     assert fractions and fractions[-1] == 1.0 and fractions == sorted(fractions)
-    assert set(out.files) == {"speech.srt", "speech.vtt", "speech.txt"}
-    assert out.files["speech.txt"] == "[00:00] привет мир\n"
-    assert "привет мир" in out.files["speech.srt"] and out.files["speech.vtt"].startswith("WEBVTT")
+    assert out.files == {}  # speech.srt/.vtt/.txt are rendered by the store from the saved transcript
+    files = derived_files(dataclasses.replace(ctx.transcript, speech=speech))
+    assert files["speech.txt"] == "[00:00] привет мир\n"
+    assert "привет мир" in files["speech.srt"] and files["speech.vtt"].startswith("WEBVTT")
     json.dumps(to_jsonable(speech), allow_nan=False)  # the transcript contract is plain JSON
+
+
+def test_a_test_model_is_recorded_and_warned_about(tiny_models, speech_clip, make_context, caplog) -> None:
+    media, wav = speech_clip
+    with caplog.at_level(logging.WARNING, logger="vidscribe.speech"):
+        speech = STAGE.run(make_context(tiny_settings(tiny_models["ru"]), wav, media)).changes["speech"]
+    assert speech.test_model is True
+    assert speech.model_source == str(tiny_models["ru"].resolve())
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "test model" in warning.getMessage() and str(tiny_models["ru"].resolve()) in warning.getMessage()
+    saved = json.loads(json.dumps(to_jsonable(speech)))
+    assert saved["test_model"] is True and saved["model_sha256"] == speech.model_sha256
+
+
+def test_a_model_without_the_test_mark_is_not_a_test_model(tiny_models, speech_clip, make_context, tmp_path,
+                                                           caplog) -> None:
+    """The mark is the config.json key and nothing else: the same weights without it are not flagged."""
+    folder = shutil.copytree(tiny_models["ru"], tmp_path / "unmarked")
+    config = json.loads((folder / "config.json").read_text())
+    del config[TEST_MODEL_KEY]
+    (folder / "config.json").write_text(json.dumps(config))
+    media, wav = speech_clip
+    with caplog.at_level(logging.WARNING, logger="vidscribe.speech"):
+        speech = STAGE.run(make_context(tiny_settings(folder), wav, media)).changes["speech"]
+    assert speech.test_model is False and speech.segments
+    assert speech.model_sha256 == hashlib.sha256((tiny_models["ru"] / "model.bin").read_bytes()).hexdigest()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_second_clip_reuses_the_loaded_model(tiny_models, speech_clip, make_context) -> None:
@@ -239,6 +294,8 @@ def test_no_audio_stream_is_skipped(tiny_models, make_context) -> None:
 
 def test_empty_audio_gives_an_empty_track(tiny_models, tmp_path, make_context) -> None:
     wav = write_wav(tmp_path / "empty.wav", silence(0))
-    out = STAGE.run(make_context(tiny_settings(tiny_models["ru"]), wav))
+    ctx = make_context(tiny_settings(tiny_models["ru"]), wav)
+    out = STAGE.run(ctx)
     assert out.changes["speech"].segments == []
-    assert out.files == {"speech.srt": "", "speech.vtt": "WEBVTT\n", "speech.txt": ""}
+    files = derived_files(dataclasses.replace(ctx.transcript, speech=out.changes["speech"]))
+    assert [files[f"speech.{fmt}"] for fmt in ("srt", "vtt", "txt")] == ["", "WEBVTT\n", ""]

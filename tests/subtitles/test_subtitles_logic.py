@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,8 +12,9 @@ from vidscribe.errors import ConfigError
 from vidscribe.subtitles.band import Sample, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import Reading, build_cues
 from vidscribe.subtitles.detect import first_true
-from vidscribe.subtitles.engines import TextLine
+from vidscribe.subtitles.engines import Box, TextLine
 from vidscribe.subtitles.text import Row, cer, group_rows, join_rows, similarity, squash
+from vidscribe.transcripts.model import to_jsonable
 
 CJK = st.text(alphabet="加入俄罗斯军队签约奖金两百万卢布月薪 ，1234", max_size=12)
 
@@ -32,8 +35,8 @@ def test_squash_and_cer_ignore_width_and_spaces() -> None:
 
 
 def test_group_rows_joins_a_line_split_at_a_wide_space() -> None:
-    lines = [TextLine("@recruit", 0.9, (300, 100, 420, 130)), TextLine("抖音号：", 0.8, (200, 102, 270, 128)),
-             TextLine("加入军队", 0.99, (220, 200, 380, 240))]
+    lines = [TextLine("@recruit", 0.9, Box(300, 100, 420, 130)), TextLine("抖音号：", 0.8, Box(200, 102, 270, 128)),
+             TextLine("加入军队", 0.99, Box(220, 200, 380, 240))]
     rows = group_rows(lines)
     assert [r.text for r in rows] == ["抖音号： @recruit", "加入军队"]
     assert rows[0].box == (200, 100, 420, 130)
@@ -41,9 +44,39 @@ def test_group_rows_joins_a_line_split_at_a_wide_space() -> None:
 
 
 def test_join_rows_stacks_lines_top_down() -> None:
-    joined = join_rows([Row("第二行", 0.9, (10, 60, 90, 90)), Row("第一行", 0.7, (20, 20, 80, 50))])
+    joined = join_rows([Row("第二行", 0.9, Box(10, 60, 90, 90)), Row("第一行", 0.7, Box(20, 20, 80, 50))])
     assert joined == ("第一行\n第二行", pytest.approx(0.8), (10, 20, 90, 90))
     assert join_rows([]) is None
+
+
+BOXES = st.builds(lambda x, y, w, h: Box(x, y, x + w, y + h), st.integers(0, 50), st.integers(0, 50),
+                  st.integers(0, 30), st.integers(0, 30))
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The intersection over union the subtitle code used before `Box`, on plain tuples."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - ix * iy
+    return ix * iy / union if union > 0 else 0.0
+
+
+@given(BOXES, BOXES)
+def test_box_iou_and_union(a: Box, b: Box) -> None:
+    assert a.iou(b) == pytest.approx(_iou(tuple(a), tuple(b))) == pytest.approx(b.iou(a))
+    assert Box.union([a, b]) == (min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+    assert Box.union([a]) == a
+
+
+def test_box_is_a_plain_tuple_to_readers() -> None:
+    box = Box(10, 20, 110, 50)
+    assert box == (10, 20, 110, 50) and tuple(box) == (10, 20, 110, 50)
+    x0, y0, x1, y1 = box
+    assert (x0, y1) == (box.x0, box.y1)
+    assert (box.width, box.height, box.area, box.cx, box.cy) == (100, 30, 3000, 60.0, 35.0)
+    assert box.grown(15, 25, 120, 60) == (0, 0, 120, 60)
+    # transcript.json keeps `box` as [x0, y0, x1, y1]
+    assert json.dumps(to_jsonable({"box": box})) == '{"box": [10, 20, 110, 50]}'
 
 
 def _r(start: float, end: float, text: str, score: float = 0.95) -> Reading:
@@ -115,9 +148,9 @@ def _sample(t: float, *rows: Row) -> Sample:
 
 def test_band_from_a_centred_line_that_recurs_at_one_height() -> None:
     w, h = 720, 1280
-    sub = lambda text, x0, x1: Row(text, 0.98, (x0, 1050, x1, 1100))  # noqa: E731 (centred at 360)
-    mark = Row("抖音号：abc", 0.95, (20, 30, 240, 60))  # corner watermark
-    sign = lambda x: Row("超市 营业中", 0.99, (x, 560, x + 280, 620))  # noqa: E731 (moving sign)
+    sub = lambda text, x0, x1: Row(text, 0.98, Box(x0, 1050, x1, 1100))  # noqa: E731 (centred at 360)
+    mark = Row("抖音号：abc", 0.95, Box(20, 30, 240, 60))  # corner watermark
+    sign = lambda x: Row("超市 营业中", 0.99, Box(x, 560, x + 280, 620))  # noqa: E731 (moving sign)
     samples = [_sample(0.3, mark, sign(600)), _sample(1.0, sub("加入俄罗斯军队", 200, 520), mark, sign(210)),
                _sample(1.7, sub("签约奖金两百万卢布", 150, 570), mark, sign(-80))]
     bands = candidate_bands(samples, w, h)
@@ -131,5 +164,5 @@ def test_band_from_a_centred_line_that_recurs_at_one_height() -> None:
 
 
 def test_no_band_without_centred_recurring_lines() -> None:
-    samples = [_sample(t, Row("抖音号：abc", 0.95, (20, 30, 240, 60))) for t in (0.3, 1.0, 1.7, 2.4)]
+    samples = [_sample(t, Row("抖音号：abc", 0.95, Box(20, 30, 240, 60))) for t in (0.3, 1.0, 1.7, 2.4)]
     assert candidate_bands(samples, 720, 1280) == []

@@ -1,9 +1,9 @@
 """The speech stage: what was said, word by word, with timestamps (faster-whisper).
 
-`STAGE` is what the pipeline registers. faster-whisper itself is imported only when a clip is
-transcribed, so importing this package stays cheap for the CLI.
+`STAGE` (from `vidscribe.speech.stage`) is what the pipeline registers. faster-whisper itself is
+imported only when a clip is transcribed, so importing this package stays cheap for the CLI.
 """
 
-from vidscribe.speech.transcribe import STAGE, VERSION
+from vidscribe.speech.stage import STAGE, VERSION
 
 __all__ = ["STAGE", "VERSION"]

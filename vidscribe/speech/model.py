@@ -8,10 +8,18 @@ into the cache folder the settings name, the way `WhisperModel(download_root=...
 The loaded model is kept in a process-wide cache keyed by everything that changes what gets
 loaded (`ModelSpec`), so a queue worker transcribing clip after clip loads it once. Only one model
 is kept: asking for a different one releases the previous one (a large model holds GBs).
+
+With the model the cache keeps its `ModelIdentity`, recorded in every speech track beside the
+configured name: the Hugging Face repository ID or local folder it came from, the SHA-256 of its
+`model.bin` (hashed once per load), and whether it is a test model. A test model is one whose
+`config.json` holds `"vidscribe_test_model": true` (`tests/tiny_whisper.py` writes it): its
+"transcripts" are scripted, and must never pass for recognised speech.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -31,6 +39,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = {"cuda": "large-v3", "cpu": "small"}
 DEFAULT_COMPUTE_TYPE = {"cuda": "float16", "cpu": "int8"}
 _TRUE = {"1", "true", "yes", "on"}
+# The key in a model folder's config.json that marks a test model (value: true).
+TEST_MODEL_KEY = "vidscribe_test_model"
 
 
 @dataclass(frozen=True)
@@ -130,44 +140,100 @@ def locate(name: str, cache_dir: str | None = None) -> str:
                                         f"{str(e).splitlines()[0] if str(e) else 'no detail'})") from None
 
 
-def load(spec: ModelSpec) -> WhisperModel:
-    """Load the model (no cache: use `get_model`)."""
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What a loaded model is, beyond its configured name: the transcript's `speech.model_source`,
+    `speech.model_sha256` and `speech.test_model`."""
+
+    source: str  # Hugging Face repository ID for a model name or repo ID; the absolute folder otherwise
+    sha256: str  # of the folder's model.bin
+    test_model: bool  # config.json marks it as a test model (TEST_MODEL_KEY)
+
+
+def hub_repo_id(name: str) -> str:
+    """The Hugging Face repository a model name or repository ID downloads from."""
+    if "/" in name:
+        return name
+    from faster_whisper import utils
+
+    return getattr(utils, "_MODELS", {}).get(name, name)  # faster-whisper's name -> repository map
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in chunks (a large model.bin is ~3 GB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_test_model(folder: str | Path) -> bool:
+    """Whether the model folder's config.json marks it as a test model (`"vidscribe_test_model": true`)."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get(TEST_MODEL_KEY) is True
+
+
+def identify(name: str, folder: str | Path) -> ModelIdentity:
+    """The identity of model `name`, found in `folder` (what `locate` returned for it)."""
+    folder = Path(folder)
+    source = str(folder.resolve()) if Path(name).expanduser().is_dir() else hub_repo_id(name)
+    return ModelIdentity(source=source, sha256=file_sha256(folder / "model.bin"), test_model=is_test_model(folder))
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    spec: ModelSpec
+    whisper: WhisperModel
+    identity: ModelIdentity  # found once per load (model.bin is hashed then)
+
+
+def load(spec: ModelSpec) -> LoadedModel:
+    """Load the model and identify it (no cache: use `get_loaded`)."""
     path = locate(spec.name, spec.cache_dir)
     from faster_whisper import WhisperModel
 
     try:
-        return WhisperModel(path, device=spec.device, compute_type=spec.compute_type,
-                            cpu_threads=spec.cpu_threads, download_root=spec.cache_dir)
+        whisper = WhisperModel(path, device=spec.device, compute_type=spec.compute_type,
+                               cpu_threads=spec.cpu_threads, download_root=spec.cache_dir)
     except (RuntimeError, ValueError, OSError) as e:
         reason = " ".join(str(e).split()) or type(e).__name__
         if "out of memory" in reason.lower():
             raise TransientError(f"not enough memory to load speech model {spec.describe()}: {reason}; try a "
                                  f"smaller VIDSCRIBE_ASR_MODEL") from None
         raise ConfigError(f"cannot load speech model {spec.describe()} from {path}: {reason}") from None
+    try:
+        identity = identify(spec.name, path)
+    except OSError as e:
+        raise ConfigError(f"cannot read speech model {spec.describe()} in {path}: {e.strerror or e}") from None
+    return LoadedModel(spec, whisper, identity)
 
 
 _lock = threading.Lock()
-_cache: dict[ModelSpec, WhisperModel] = {}
+_cache: dict[ModelSpec, LoadedModel] = {}
 _loads = 0
 
 
-def get_model(spec: ModelSpec) -> WhisperModel:
-    """The process-wide model for `spec`, loaded on first use and reused afterwards."""
+def get_loaded(spec: ModelSpec) -> LoadedModel:
+    """The process-wide model for `spec` with its identity, loaded on first use and reused afterwards."""
     global _loads
     with _lock:
-        model = _cache.get(spec)
-        if model is None:
+        loaded = _cache.get(spec)
+        if loaded is None:
             _cache.clear()  # one model at a time: drop the previous one before loading another
             log.info("loading speech model %s", spec.describe())
-            model = load(spec)
-            _cache[spec] = model
+            loaded = load(spec)
+            _cache[spec] = loaded
             _loads += 1
-        return model
+        return loaded
 
 
-def preload(settings: Settings) -> WhisperModel:
-    """Load the settings' model now (a worker calls this at start, before taking jobs)."""
-    return get_model(resolve_spec(settings))
+def get_model(spec: ModelSpec) -> WhisperModel:
+    """The process-wide model for `spec` (see `get_loaded`)."""
+    return get_loaded(spec).whisper
 
 
 def load_count() -> int:

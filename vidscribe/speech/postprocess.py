@@ -136,8 +136,7 @@ def _ms(seconds: float) -> float:
     return round(seconds, 3)
 
 
-def finalise(segments: Iterable[RawSegment], script: str = "t2s", language: str | None = None
-             ) -> tuple[list[Segment], int]:
+def finalise(segments: Iterable[RawSegment], script: str, language: str | None) -> tuple[list[Segment], int]:
     """Build transcript segments: stripped, script-normalised text (raw kept when it differed).
 
     Times are rounded to milliseconds (rounding keeps their order). Segments left without text
@@ -179,10 +178,10 @@ def _clamp_rounded(segments: list[Segment], duration: float) -> list[Segment]:
     return segments
 
 
-def postprocess(raw: Iterable[RawSegment], *, duration: float,
-                compression_ratio_threshold: float | None = 2.4, script: str = "t2s",
-                language: str | None = None) -> tuple[list[Segment], dict[str, int]]:
-    """All guards in order; returns the segments and the number dropped per reason."""
+def postprocess(raw: Iterable[RawSegment], *, duration: float, compression_ratio_threshold: float | None,
+                script: str, language: str | None) -> tuple[list[Segment], dict[str, int]]:
+    """All guards in order; returns the segments and the number dropped per reason. The
+    threshold and script are the settings' (`asr_compression_ratio_threshold`, `chinese_script`)."""
     rounded = [replace(s, start=_ms(s.start), end=_ms(s.end),
                        words=tuple(replace(w, start=_ms(w.start), end=_ms(w.end)) for w in s.words))
                for s in raw]

@@ -1,4 +1,5 @@
-"""The speech stage: faster-whisper on the 16 kHz audio, word timestamps, guarded and normalised.
+"""Transcription: faster-whisper on the 16 kHz audio, word timestamps, guarded and normalised.
+(`vidscribe.speech.stage` is the stage around it.)
 
 How a clip is decoded (the guards against Whisper's failure modes on short social clips):
 
@@ -34,7 +35,7 @@ import numpy as np
 from vidscribe.chinese import SCRIPT_MODES
 from vidscribe.errors import ConfigError, SourceError, TransientError
 from vidscribe.settings import Settings
-from vidscribe.speech.model import ModelSpec, get_model, resolve_spec
+from vidscribe.speech.model import LoadedModel, ModelSpec
 from vidscribe.speech.postprocess import (
     RawSegment,
     RawWord,
@@ -43,43 +44,41 @@ from vidscribe.speech.postprocess import (
     restore_times,
     timing_problems,
 )
-from vidscribe.stage import Stage, StageContext, StageOutput
-from vidscribe.transcripts.formats import to_srt, to_text, to_vtt
 from vidscribe.transcripts.model import Speech
-from vidscribe.transcripts.render import speech_entries
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 log = logging.getLogger(__name__)
 
-VERSION = "1"
 SAMPLE_RATE = 16000
 WINDOW_SECONDS = 30.0  # Whisper's window: an island holds at most this much speech
 WINDOW_SAMPLES = int(WINDOW_SECONDS * SAMPLE_RATE)
-OUTPUT_FILES = ("speech.srt", "speech.vtt", "speech.txt")
 
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """The settings that shape decoding, parsed and checked once."""
+    """The settings that shape decoding, parsed and checked once. No defaults of its own: the
+    defaults are `Settings`'s, and `from_settings` is how one is made."""
 
-    language: str | None = None
-    task: str = "transcribe"
-    beam_size: int = 5
-    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-    vad: bool = True
-    initial_prompt: str | None = None
-    hotwords: str | None = None
-    no_speech_threshold: float | None = 0.6
-    log_prob_threshold: float | None = -1.0
-    compression_ratio_threshold: float | None = 2.4
-    hallucination_silence: float | None = 2.0
-    condition_on_previous_text: bool = True
-    script: str = "t2s"
+    language: str | None  # None: detect
+    task: str
+    beam_size: int
+    temperatures: tuple[float, ...]
+    vad: bool
+    initial_prompt: str | None
+    hotwords: str | None
+    no_speech_threshold: float | None
+    log_prob_threshold: float | None
+    compression_ratio_threshold: float | None
+    hallucination_silence: float | None  # None: off
+    condition_on_previous_text: bool
+    script: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DecodeOptions:
+        """The one place the speech settings are parsed and checked (temperatures included, until
+        Settings parses list values itself)."""
         if settings.asr_task not in ("transcribe", "translate"):
             raise ConfigError(f"VIDSCRIBE_ASR_TASK={settings.asr_task!r} is not valid: expected transcribe "
                               f"or translate")
@@ -177,11 +176,10 @@ def _raw_segment(seg: Any, window: int) -> RawSegment:
                       window=window)
 
 
-def _memory_error(e: RuntimeError, spec: ModelSpec | None) -> TransientError | None:
+def _memory_error(e: RuntimeError, spec: ModelSpec) -> TransientError | None:
     reason = " ".join(str(e).split())
     if "out of memory" in reason.lower():
-        model = spec.describe() if spec else "the speech model"
-        return TransientError(f"out of memory while transcribing with {model}: {reason}")
+        return TransientError(f"out of memory while transcribing with {spec.describe()}: {reason}")
     return None
 
 
@@ -260,20 +258,21 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
     return Decoded(segments, language, probability, speech_duration)
 
 
-def transcribe(model: WhisperModel, audio: np.ndarray, options: DecodeOptions, *,
-               duration: float | None = None, spec: ModelSpec | None = None,
+def transcribe(model: LoadedModel, audio: np.ndarray, options: DecodeOptions, *,
+               duration: float | None = None,
                progress: Callable[[float], None] = lambda fraction: None) -> Speech:
-    """Decode and post-process: the stage's `Speech` for `audio`.
+    """Decode and post-process: the stage's `Speech` for `audio`, naming the model that made it.
 
     `duration` is the media's (nothing may end after it); without one, the audio's length is used.
     """
+    spec, identity = model.spec, model.identity
     audio_duration = len(audio) / SAMPLE_RATE
     duration = min(duration, audio_duration) if duration and duration > 0 else audio_duration
-    if options.language is not None and options.language not in model.supported_languages:
+    if options.language is not None and options.language not in model.whisper.supported_languages:
         raise ConfigError(f"VIDSCRIBE_ASR_LANGUAGE={options.language!r} is not a language this model knows "
                           f"(e.g. ru, zh, en, yue)")
     try:
-        decoded = decode(model, audio, options, progress)
+        decoded = decode(model.whisper, audio, options, progress)
     except RuntimeError as e:
         error = _memory_error(e, spec)
         if error is None:
@@ -289,30 +288,9 @@ def transcribe(model: WhisperModel, audio: np.ndarray, options: DecodeOptions, *
         language=decoded.language, segments=segments,
         language_probability=None if decoded.language_probability is None
         else round(decoded.language_probability, 4),
-        task=options.task, model=spec.name if spec else None,
-        compute_type=spec.compute_type if spec else None, device=spec.device if spec else None,
+        task=options.task, model=spec.name, compute_type=spec.compute_type, device=spec.device,
+        model_source=identity.source, model_sha256=identity.sha256, test_model=identity.test_model,
         script=options.script if normalises_script(decoded.language, options.script) else "none",
         vad=options.vad,
         speech_duration=None if decoded.speech_duration is None else round(decoded.speech_duration, 3),
         dropped=dropped)
-
-
-def render_files(speech: Speech) -> dict[str, str]:
-    """speech.srt, speech.vtt and speech.txt (one `[mm:ss] text` line per segment)."""
-    entries = speech_entries(speech)  # the same entries `vidscribe show` renders
-    return {"speech.srt": to_srt(entries), "speech.vtt": to_vtt(entries), "speech.txt": to_text(entries)}
-
-
-def run(ctx: StageContext) -> StageOutput:
-    if ctx.audio_path is None:
-        return StageOutput(skipped="no audio stream")
-    options = DecodeOptions.from_settings(ctx.settings)
-    spec = resolve_spec(ctx.settings)
-    audio = read_audio(ctx.audio_path)
-    model = get_model(spec)
-    speech = transcribe(model, audio, options, duration=ctx.transcript.video.duration, spec=spec,
-                        progress=ctx.progress)
-    return StageOutput(changes={"speech": speech}, files=render_files(speech))
-
-
-STAGE = Stage(name="speech", version=VERSION, run=run, queue="speech")

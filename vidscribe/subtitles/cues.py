@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from vidscribe.subtitles.engines import Box
 from vidscribe.subtitles.text import similarity, squash
 
 
@@ -24,7 +25,7 @@ class Reading:
     end: float
     text: str
     score: float
-    box: tuple[int, int, int, int] | None = None
+    box: Box | None = None
     ref: int | None = None  # caller's handle on the image the reading came from (keyframe)
 
 
@@ -34,7 +35,7 @@ class CueDraft:
     end: float
     text: str
     score: float
-    box: tuple[int, int, int, int] | None
+    box: Box | None
     ref: int | None
     readings: list[Reading] = field(default_factory=list)
 

@@ -27,7 +27,7 @@ from vidscribe.media.frames import Ahead, FrameReader, Picture, VideoInfo
 from vidscribe.subtitles.band import Band, Sample, StaticText, candidate_bands, parse_band, static_texts
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, dilate, overlap, text_bbox, text_mask
-from vidscribe.subtitles.engines import Keep, OcrEngine, TextLine
+from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
 from vidscribe.subtitles.overlays import (
     MAX_WATCHES,
     SCAN_LAG,
@@ -41,7 +41,7 @@ from vidscribe.subtitles.overlays import (
     scan,
 )
 from vidscribe.subtitles.reading import TrackFrame, add_uncovered, proposal_lines, read_lines
-from vidscribe.subtitles.text import Row, box_iou, group_rows, is_centred, join_rows, similarity
+from vidscribe.subtitles.text import Row, group_rows, is_centred, join_rows, similarity
 
 SAMPLE_SIDE = 640  # whole frames are OCRed for band finding at this long side (thin text needs >480)
 DETECTOR_AFTER = 3  # samples read by text-mask proposals alone before the detector joins in
@@ -125,7 +125,7 @@ def locate(path: Path, engine: OcrEngine, *, band_setting: str | None, timings: 
         override = parse_band(band_setting, info.height) if band_setting else None
         lines: list[list[TextLine]] = []
         grays: list[tuple[np.ndarray, np.ndarray]] = []  # each sample's grey frame and the one after
-        seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]] = []
+        seen: list[tuple[Box, np.ndarray, list[TextLine]]] = []
         use_detector = False
         first: tuple[float, np.ndarray] | None = None
         for t, frame in reader.frames(times=_sample_times(info.duration), ring=2):
@@ -192,7 +192,7 @@ class _Interval:
     pixels: int
     same_as_previous: bool
     copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
-    text_box: tuple[int, int, int, int] | None = None  # where its text is in the band crop
+    text_box: Box | None = None  # where its text is in the band crop
 
     next_copy: int = 0
     end: int = -1
@@ -202,17 +202,22 @@ class _Interval:
     read_t: float = 0.0  # time of the frame OCR read
 
 
+def _text_box(mask: np.ndarray, line_height: float) -> Box | None:
+    box = text_bbox(mask, line_height)
+    return None if box is None else Box._make(box)
+
+
 class _BandTrack:
     """Change tracking and OCR scheduling for one band."""
 
-    def __init__(self, band: Band, width: int, polarity: str, blank: list[tuple[int, int, int, int]],
+    def __init__(self, band: Band, width: int, polarity: str, blank: list[Box],
                  ocr: Callable[..., Future[list[Row]] | list[Row]]):
         self.band, self.width = band, width
         self.polarity = polarity
         self.min_pixels = max(40, int(0.12 * band.line_height ** 2))  # about half a character
         self.read_pixels = max(80, int(0.25 * band.line_height ** 2))  # about one: worth an OCR call
         self.tracker = ChangeTracker(self.min_pixels, window=12)
-        self.blank = [(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
+        self.blank = [Box(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
                       for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
         self.intervals: list[_Interval] = []
         self._ocr = ocr
@@ -230,7 +235,7 @@ class _BandTrack:
             self.intervals.append(iv)
             iv.copies.append((index, frame.color()[y0:y1].copy()))
             iv.next_copy = change.index + 2 * max(2, index - change.index)
-            iv.text_box = text_bbox(change.ref, self.band.line_height)
+            iv.text_box = _text_box(change.ref, self.band.line_height)
         if self.intervals and index == self.intervals[-1].next_copy:
             # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
             iv = self.intervals[-1]
@@ -238,7 +243,7 @@ class _BandTrack:
             iv.next_copy = iv.start + 2 * (index - iv.start)
             ref = self.tracker.reference
             if ref is not None and self.tracker.current_start == iv.start:
-                iv.text_box = text_bbox(ref, self.band.line_height)
+                iv.text_box = _text_box(ref, self.band.line_height)
 
     def close(self, end: int) -> None:
         iv = self.intervals[-1]
@@ -256,8 +261,8 @@ class _BandTrack:
         # The other copy, some frames away, tells text that stays put from text moving through.
         other = copies[1][1] if len(copies) > 1 else None
         # OCR only where the mask says the text is: the detector's cost grows with the area.
-        x0, y0, x1, y1 = iv.text_box or (0, 0, crop.shape[1], crop.shape[0])
-        iv.rows = self._ocr(crop, (x0, y0, x1, y1), other, self.polarity)
+        box = iv.text_box or Box(0, 0, crop.shape[1], crop.shape[0])
+        iv.rows = self._ocr(crop, box, other, self.polarity)
 
 
 def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watches: list[Watch],
@@ -268,7 +273,7 @@ def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watc
     info = located.info
     executor = ThreadPoolExecutor(max_workers=1) if threaded else None
 
-    def read(crop: np.ndarray, box: tuple[int, int, int, int], other: np.ndarray | None, polarity: str,
+    def read(crop: np.ndarray, box: Box, other: np.ndarray | None, polarity: str,
              band_y0: int) -> list[Row]:
         t0 = time.perf_counter()
         x0, y0, x1, y1 = box
@@ -301,7 +306,7 @@ def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watc
     scan_every = max(1, round((info.fps or 25) * SCAN_SECONDS))
     duration = info.duration or 1.0
     times: list[float] = []
-    empty: list[tuple[int, tuple[int, int, int, int]]] = []  # (scan number, box): read, nothing there
+    empty: list[tuple[int, Box]] = []  # (scan number, box): read, nothing there
     before: np.ndarray | None = None
     cost = ScanCost()
     t_decode = time.perf_counter()
@@ -353,7 +358,7 @@ def _text_pixels(image: np.ndarray, polarity: str) -> Keep:
     """Whether a detected box holds text-mask pixels: a subtitle is light text with a dark edge
     (or the reverse), background clutter the detector boxes (specks, shapes) mostly is not, and
     each box costs the recogniser as much as a line of text."""
-    def keep(box: tuple[int, int, int, int]) -> bool:
+    def keep(box: Box) -> bool:
         x0, y0, x1, y1 = box
         gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
         return gray.size > 0 and cv2.countNonZero(text_mask(gray if polarity == "light" else 255 - gray)) >= 20
@@ -365,7 +370,7 @@ def _surety(lines: list[TextLine]) -> float:
     return min(ln.score for ln in lines) + 1e-3 * sum(len(ln.text) for ln in lines)
 
 
-def _still(box: tuple[int, int, int, int], crop: np.ndarray, other: np.ndarray, band_y0: int,
+def _still(box: Box, crop: np.ndarray, other: np.ndarray, band_y0: int,
            polarity: str) -> bool:
     """Whether a box read in a band crop holds text that stays put: its text mask is the same in
     another copy of the band from the same interval. A sign moving through the band is not."""
@@ -382,7 +387,7 @@ def _still(box: tuple[int, int, int, int], crop: np.ndarray, other: np.ndarray, 
 
 def _keep(row: Row, t: float, width: int, overlays: list[OverlayDraft]) -> bool:
     # Scene text and corner watermarks are off-centre; a fixed centred caption is an overlay.
-    return is_centred(row, width) and not any(o.start <= t < o.end and box_iou(row.box, o.box) >= 0.3
+    return is_centred(row, width) and not any(o.start <= t < o.end and row.box.iou(o.box) >= 0.3
                                               for o in overlays)
 
 
@@ -467,11 +472,11 @@ def _extract(path: Path, pictures: Ahead, engine: OcrEngine, band_setting: str |
     # off-centre row on a subtitle line: that may be half a subtitle read).
     statics = static_texts(samples, info.width, min_samples=1)
 
-    def band_line(st: StaticText) -> bool:
-        return st.centred and any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
-
     def on_line(st: StaticText) -> bool:
-        return any(b.holds_line((st.box[1] + st.box[3]) / 2) for b in located.bands)
+        return any(b.holds_line(Box._make(st.box).cy) for b in located.bands)
+
+    def band_line(st: StaticText) -> bool:
+        return st.centred and on_line(st)
 
     watches = [make_watch(st, samples[st.samples[0]].t, info.width, info.height,
                           blank=len(st.samples) >= 2 or not (st.centred or on_line(st)))
@@ -495,7 +500,7 @@ def _extract(path: Path, pictures: Ahead, engine: OcrEngine, band_setting: str |
             # One "cue" on screen for nearly the whole clip is a fixed caption or title: an overlay.
             if len(band_cues) == 1 and band_cues[0].end - band_cues[0].start >= 0.9 * duration:
                 c = band_cues.pop()
-                overlays.append(OverlayDraft(c.start, c.end, c.text, c.score, c.box or (0, 0, 0, 0), True))
+                overlays.append(OverlayDraft(c.start, c.end, c.text, c.score, c.box or Box(0, 0, 0, 0), True))
             if len(band_cues) > best:
                 best, primary = len(band_cues), bt.band
             cues += band_cues
@@ -505,7 +510,7 @@ def _extract(path: Path, pictures: Ahead, engine: OcrEngine, band_setting: str |
         overlays = overlays_from(watches, samples, duration, engine, tracked=False)
     used = {c.ref for c in cues}
     timings.total = time.perf_counter() - started
-    return Extraction(info, primary, sorted(cues, key=lambda c: (c.start, c.box[1] if c.box else 0)),
+    return Extraction(info, primary, sorted(cues, key=lambda c: (c.start, c.box.y0 if c.box else 0)),
                       merge_overlays(overlays), {k: v[1] for k, v in images.items() if k in used}, timings,
                       image_times={k: v[0] for k, v in images.items() if k in used}, bands=located.bands,
                       models=tuple(engine.models))

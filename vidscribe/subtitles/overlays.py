@@ -13,9 +13,9 @@ import numpy as np
 
 from vidscribe.subtitles.band import Band, Sample, StaticText
 from vidscribe.subtitles.detect import dilate, overlap, propose_lines, text_mask
-from vidscribe.subtitles.engines import OcrEngine
+from vidscribe.subtitles.engines import Box, OcrEngine
 from vidscribe.subtitles.reading import TrackFrame, read_small
-from vidscribe.subtitles.text import box_iou, group_rows, is_centred, similarity, squash
+from vidscribe.subtitles.text import group_rows, is_centred, similarity, squash
 
 
 @dataclass
@@ -24,7 +24,7 @@ class OverlayDraft:
     end: float
     text: str
     score: float
-    box: tuple[int, int, int, int]
+    box: Box
     centred: bool
 
 
@@ -34,12 +34,12 @@ class Watch:
 
     static: StaticText
     since: float  # time of the sample that first saw it: the reference is taken there
-    box: tuple[int, int, int, int]  # padded crop box
+    box: Box  # padded crop box
     blank: bool = False  # seen unchanged in two samples: kept out of the band masks
     ref: np.ndarray | None = None  # reference text mask
     ref_pixels: int = 0
     polarity: str = "light"
-    wide: tuple[int, int, int, int] = (0, 0, 0, 0)  # the box grown around it, for the final reading
+    wide: Box = Box(0, 0, 0, 0)  # the box grown around it, for the final reading
     crops: list[np.ndarray] = field(default_factory=list)  # BGR `wide` crops, taken while present
     checks: list[tuple[float, bool]] = field(default_factory=list)
 
@@ -77,7 +77,7 @@ class ScanCost:
 
 
 def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, bands: list[Band],
-         watches: list[Watch], empty: list[tuple[int, tuple[int, int, int, int]]], number: int,
+         watches: list[Watch], empty: list[tuple[int, Box]], number: int,
          cost: ScanCost) -> list[Watch]:
     """New static text in `frame` outside the subtitle lines (compared with the grey frame
     `before`, a few frames earlier, to leave moving text alone). `empty` remembers boxes read in
@@ -85,12 +85,11 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
     height, width = before.shape[:2]
     gray = frame.gray(0, 0, width, height)
     found = []
-    for box in propose_lines(gray, max_boxes=6):
+    for box in map(Box._make, propose_lines(gray, max_boxes=6)):
         x0, y0, x1, y1 = box
-        cy = (y0 + y1) / 2
-        if abs((x0 + x1) / 2 - width / 2) <= 0.1 * width and any(b.y0 <= cy < b.y1 for b in bands):
+        if abs(box.cx - width / 2) <= 0.1 * width and any(b.y0 <= box.cy < b.y1 for b in bands):
             continue  # a subtitle line
-        if any(box_iou(box, w.box) >= 0.3 for w in watches + found) or any(box_iou(box, b) >= 0.5 for _, b in empty):
+        if any(box.iou(w.box) >= 0.3 for w in watches + found) or any(box.iou(b) >= 0.5 for _, b in empty):
             continue
         now, then = text_mask(gray[y0:y1, x0:x1]), text_mask(before[y0:y1, x0:x1])
         if overlap(now, then) < 0.8 * max(1, cv2.countNonZero(now)):
@@ -109,14 +108,13 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
 
 
 def make_watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> Watch:
-    x0, y0, x1, y1 = st.box
-    h = y1 - y0
+    seen = Box._make(st.box)
+    h = seen.height
     pad = max(2, h // 6)
-    box = (max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad))
     # Wider for reading: a first sighting may have caught part of the line ("recruit_1" of
     # "抖音号：recruit_1488" over a busy background).
-    wide = (max(0, x0 - 3 * h), max(0, y0 - h // 2), min(width, x1 + 3 * h), min(height, y1 + h // 2))
-    return Watch(st, since, box, blank, wide=wide)
+    return Watch(st, since, seen.grown(pad, pad, width, height), blank,
+                 wide=seen.grown(3 * h, h // 2, width, height))
 
 
 def presence_spans(watch: Watch, first_start: float, duration: float, *,
@@ -137,23 +135,22 @@ def presence_spans(watch: Watch, first_start: float, duration: float, *,
     return [(a, b) for a, b in spans]
 
 
-def best_reading(engine: OcrEngine, w: Watch) -> tuple[str, float, tuple[int, int, int, int]]:
+def best_reading(engine: OcrEngine, w: Watch) -> tuple[str, float, Box]:
     """The watched text read at native size from the crops kept while it was on screen: the row
     on the watched line with the most confidently read characters wins."""
     st = w.static
-    best = (st.text, st.score, st.box)
+    seen = Box._make(st.box)
+    best = (st.text, st.score, seen)
     best_weight = len(squash(st.text)) * st.score
-    x0, y0 = w.wide[0], w.wide[1]
     for n, crop in enumerate(w.crops):
         if n and best[1] >= 0.95 and len(squash(best[0])) >= len(squash(st.text)):
             break  # read well already: the later crops are for text read badly the first time
-        for row in group_rows(read_small(engine, crop, st.box[3] - st.box[1], dx=x0, dy=y0)):
-            bx = row.box
-            on_line = min(bx[3], st.box[3]) - max(bx[1], st.box[1]) >= 0.5 * (st.box[3] - st.box[1])
-            overlaps = min(bx[2], st.box[2]) > max(bx[0], st.box[0])
+        for row in group_rows(read_small(engine, crop, seen.height, dx=w.wide.x0, dy=w.wide.y0)):
+            on_line = row.box.overlap_y(seen) >= 0.5 * seen.height
+            overlaps = row.box.overlap_x(seen) > 0
             weight = len(squash(row.text)) * row.score
             if on_line and overlaps and weight > best_weight and row.score >= 0.8:
-                best, best_weight = (row.text, row.score, bx), weight
+                best, best_weight = (row.text, row.score, row.box), weight
     return best
 
 
@@ -165,16 +162,13 @@ def overlays_from(watches: list[Watch], samples: list[Sample], duration: float, 
     out = []
     for w in watches:
         st = w.static
-        if not st.samples:
-            sample_start = w.since
-        else:
+        if st.samples:  # seen in locate samples: from midway before the first to midway after the last
             first, last = st.samples[0], st.samples[-1]
-            sample_start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
-        if tracked and w.checks:
-            spans = presence_spans(w, sample_start, duration)
-        else:
+            start = 0.0 if first == 0 else (times[first - 1] + times[first]) / 2
             end = duration if last == len(times) - 1 else (times[last] + times[last + 1]) / 2
-            spans = [(sample_start, end)]
+        else:  # found by a scan of the track pass: seen once, at `since`; only checks tell more
+            start = end = w.since
+        spans = presence_spans(w, start, duration) if tracked and w.checks else [(start, end)]
         spans = [(a, b) for a, b in spans if b - a >= max(2.0, 0.3 * duration)]
         if not spans:
             continue
@@ -190,7 +184,7 @@ def merge_overlays(overlays: list[OverlayDraft]) -> list[OverlayDraft]:
     out: list[OverlayDraft] = []
     for ov in sorted(overlays, key=lambda o: (o.start, -o.score)):
         for i, o in enumerate(out):
-            same_place = box_iou(ov.box, o.box) >= 0.4
+            same_place = ov.box.iou(o.box) >= 0.4
             if same_place and similarity(ov.text, o.text) >= 0.6 and ov.start <= o.end + 1.0:
                 best = o if o.score >= ov.score and len(o.text) >= len(ov.text) else ov
                 out[i] = OverlayDraft(o.start, max(o.end, ov.end), best.text, max(o.score, ov.score), best.box,
@@ -198,4 +192,4 @@ def merge_overlays(overlays: list[OverlayDraft]) -> list[OverlayDraft]:
                 break
         else:
             out.append(ov)
-    return sorted(out, key=lambda o: (o.start, o.box[1]))
+    return sorted(out, key=lambda o: (o.start, o.box.y0))

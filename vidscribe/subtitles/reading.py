@@ -10,8 +10,7 @@ import numpy as np
 
 from vidscribe.media.frames import Picture
 from vidscribe.subtitles.detect import overlap, propose_lines, text_mask
-from vidscribe.subtitles.engines import Keep, OcrEngine, TextLine
-from vidscribe.subtitles.text import Row, group_rows
+from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
 
 MIN_ROW_SCORE = 0.5
 _K3 = np.ones((3, 3), np.uint8)
@@ -23,9 +22,9 @@ def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: 
     `keep`: which detected boxes (in `image` pixels) to recognise."""
     if image.shape[0] < 8 or image.shape[1] < 8:
         return []  # nothing a detector could read (a crop clipped at the frame's edge)
-    return [TextLine(ln.text, ln.score, (int(ln.box[0] / scale) + dx, int(ln.box[1] / scale) + dy,
-                                         int(math.ceil(ln.box[2] / scale)) + dx,
-                                         int(math.ceil(ln.box[3] / scale)) + dy))
+    return [TextLine(ln.text, ln.score, Box(int(ln.box.x0 / scale) + dx, int(ln.box.y0 / scale) + dy,
+                                            int(math.ceil(ln.box.x1 / scale)) + dx,
+                                            int(math.ceil(ln.box.y1 / scale)) + dy))
             for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE]
 
 
@@ -42,17 +41,9 @@ def read_small(engine: OcrEngine, crop: np.ndarray, line_height: float, *, dx: i
     return read_lines(engine, big, scale=2.0, dx=dx, dy=dy)
 
 
-def read_rows(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dy: int = 0) -> list[Row]:
-    return group_rows(read_lines(engine, image, scale=scale, dy=dy))
-
-
-def covered(box: tuple[int, int, int, int], lines: list[TextLine]) -> bool:
-    for ln in lines:
-        b = ln.box
-        inter = max(0, min(box[2], b[2]) - max(box[0], b[0])) * max(0, min(box[3], b[3]) - max(box[1], b[1]))
-        if inter >= 0.3 * (b[2] - b[0]) * (b[3] - b[1]):
-            return True
-    return False
+def covered(box: Box, lines: list[TextLine]) -> bool:
+    """Whether `box` covers 30% or more of one of `lines`."""
+    return any(box.intersection(ln.box) >= 0.3 * ln.box.area for ln in lines)
 
 
 def add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]:
@@ -60,7 +51,7 @@ def add_uncovered(lines: list[TextLine], more: list[TextLine]) -> list[TextLine]
 
 
 def proposal_lines(engine: OcrEngine, frame: np.ndarray,
-                   seen: list[tuple[tuple[int, int, int, int], np.ndarray, list[TextLine]]],
+                   seen: list[tuple[Box, np.ndarray, list[TextLine]]],
                    later: np.ndarray | None = None) -> list[TextLine]:
     """Lines read at native size where the text mask sees line-shaped clusters: outlined, shadowed
     or boxed light text, the way nearly all subtitles and watermarks are drawn. Cheap (small crops)
@@ -70,7 +61,7 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
     moved in between (a sign in the picture) are not read at all."""
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     lines: list[TextLine] = []
-    for box in propose_lines(gray, max_boxes=6):
+    for box in map(Box._make, propose_lines(gray, max_boxes=6)):
         x0, y0, x1, y1 = box
         if covered(box, lines):
             continue

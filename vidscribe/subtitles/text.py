@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vidscribe.subtitles.engines import TextLine
+from vidscribe.subtitles.engines import Box, TextLine
 from vidscribe.textdistance import edit_distance
 
 
@@ -38,33 +38,31 @@ class Row:
 
     text: str
     score: float  # character-weighted mean of its boxes' scores
-    box: tuple[int, int, int, int]
+    box: Box
 
     @property
     def height(self) -> int:
-        return self.box[3] - self.box[1]
+        return self.box.height
 
     @property
     def cx(self) -> float:
-        return (self.box[0] + self.box[2]) / 2
+        return self.box.cx
 
     @property
     def cy(self) -> float:
-        return (self.box[1] + self.box[3]) / 2
+        return self.box.cy
 
 
-def _same_row(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    top, bottom = max(a[1], b[1]), min(a[3], b[3])
-    h = min(a[3] - a[1], b[3] - b[1])
-    gap = max(a[0], b[0]) - min(a[2], b[2])
-    return h > 0 and bottom - top >= 0.5 * h and gap <= 2 * max(a[3] - a[1], b[3] - b[1])
+def _same_row(a: Box, b: Box) -> bool:
+    h = min(a.height, b.height)
+    return h > 0 and a.overlap_y(b) >= 0.5 * h and -a.overlap_x(b) <= 2 * max(a.height, b.height)
 
 
 def group_rows(lines: Iterable[TextLine]) -> list[Row]:
     """Merge boxes that sit on one line (a detector splits a line at wide spaces, e.g. a channel
     name followed by an @handle): centring and text must be judged on the whole line."""
     groups: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda ln: ln.box[0]):
+    for line in sorted(lines, key=lambda ln: ln.box.x0):
         for group in groups:
             if any(_same_row(line.box, other.box) for other in group):
                 group.append(line)
@@ -73,16 +71,14 @@ def group_rows(lines: Iterable[TextLine]) -> list[Row]:
             groups.append([line])
     rows = []
     for group in groups:
-        group.sort(key=lambda ln: ln.box[0])
+        group.sort(key=lambda ln: ln.box.x0)
         parts = [group[0].text.strip()]
         for prev, cur in zip(group, group[1:], strict=False):
-            gap = cur.box[0] - prev.box[2]
-            parts.append((" " if gap > 0.3 * (cur.box[3] - cur.box[1]) else "") + cur.text.strip())
+            gap = cur.box.x0 - prev.box.x1
+            parts.append((" " if gap > 0.3 * cur.box.height else "") + cur.text.strip())
         weights = [max(1, len(squash(ln.text))) for ln in group]
         score = sum(w * ln.score for w, ln in zip(weights, group, strict=True)) / sum(weights)
-        box = (min(ln.box[0] for ln in group), min(ln.box[1] for ln in group),
-               max(ln.box[2] for ln in group), max(ln.box[3] for ln in group))
-        rows.append(Row("".join(parts), score, box))
+        rows.append(Row("".join(parts), score, Box.union(ln.box for ln in group)))
     return sorted(rows, key=lambda r: (r.cy, r.cx))
 
 
@@ -90,7 +86,7 @@ def is_centred(row: Row, width: int, tolerance: float = 0.05) -> bool:
     return abs(row.cx - width / 2) <= tolerance * width
 
 
-def join_rows(rows: Sequence[Row]) -> tuple[str, float, tuple[int, int, int, int]] | None:
+def join_rows(rows: Sequence[Row]) -> tuple[str, float, Box] | None:
     """One cue from its rows, top to bottom: text with a newline between lines, the
     character-weighted score and the union box."""
     if not rows:
@@ -98,14 +94,9 @@ def join_rows(rows: Sequence[Row]) -> tuple[str, float, tuple[int, int, int, int
     rows = sorted(rows, key=lambda r: r.cy)
     weights = [max(1, len(squash(r.text))) for r in rows]
     score = sum(w * r.score for w, r in zip(weights, rows, strict=True)) / sum(weights)
-    box = (min(r.box[0] for r in rows), min(r.box[1] for r in rows),
-           max(r.box[2] for r in rows), max(r.box[3] for r in rows))
-    return "\n".join(r.text for r in rows), score, box
+    return "\n".join(r.text for r in rows), score, Box.union(r.box for r in rows)
 
 
-def box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+def box_iou(a: Box, b: Box) -> float:
+    """`a.iou(b)`; kept for band.py, which is not yet on `Box`'s methods."""
+    return a.iou(b)

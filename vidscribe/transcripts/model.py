@@ -46,9 +46,12 @@ class Speech:
     segments: list[Segment] = field(default_factory=list)
     language_probability: float | None = None
     task: str = "transcribe"
-    model: str | None = None
+    model: str | None = None  # the model's name (or folder) as configured
     compute_type: str | None = None
     device: str | None = None
+    model_source: str | None = None  # Hugging Face repository ID, or the model's absolute local folder
+    model_sha256: str | None = None  # SHA-256 of the model's model.bin (None in transcripts made before it)
+    test_model: bool = False  # a test model (tests/tiny_whisper.py) made this: scripted text, not speech
     script: str | None = None  # Chinese script normalisation applied: none, t2s or s2t
     vad: bool | None = None  # whether voice activity detection chose the audio that was decoded
     speech_duration: float | None = None  # seconds of audio VAD kept (None without VAD)
