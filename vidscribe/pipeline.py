@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import importlib
 import logging
 import time
@@ -18,9 +19,11 @@ from typing import Protocol
 from vidscribe.errors import VidscribeError
 from vidscribe.media import ingest as media
 from vidscribe.media.fetch import stored_media
+from vidscribe.media.urls import canonical_source
 from vidscribe.settings import Settings
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.transcripts.model import StageRecord, Transcript
+from vidscribe.transcripts.render import DERIVED_FILES
 from vidscribe.transcripts.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,11 @@ def ingest_source(source: str, settings: Settings, store: Store, reporter: Repor
     reporter = reporter or SilentReporter()
     reporter.stage_started(source, MEDIA_STAGE)
     started = time.monotonic()
-    got = media.ingest(source, settings, store, progress=reporter.download, force=force)
+    source = canonical_source(source)
+    try:
+        got = media.ingest(source, settings, store, progress=reporter.download, force=force)
+    except OSError as e:  # the user's environment (disk full, permissions), not a bug: one line
+        raise VidscribeError(os_error_reason(e, store), source=source) from None
     record = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION,
                          finished_at=_now())
     if got.audio_path is None:
@@ -96,6 +103,19 @@ def ingest_source(source: str, settings: Settings, store: Store, reporter: Repor
         store.save(transcript)
     reporter.stage_finished(got.meta.id, MEDIA_STAGE, record)
     return transcript
+
+
+# Errors of writing somewhere full or closed: a library may name the file it read from, so these name
+# the data root, the one place the user can free or fix.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+def os_error_reason(e: OSError, store: Store) -> str:
+    """One line for an OSError met while storing: the data root for a full or read-only disk,
+    else the file named by the error."""
+    if e.errno in _WRITE_ERRNOS or e.filename is None:
+        return f"cannot write to the data root {store.root}: {e.strerror or e}"
+    return f"{e.filename}: {e.strerror or e}"
 
 
 def stage_context(settings: Settings, store: Store, transcript: Transcript) -> StageContext:
@@ -116,60 +136,69 @@ def stage_context(settings: Settings, store: Store, transcript: Transcript) -> S
     )
 
 
-def run_stage(stage: Stage, video_id: str, settings: Settings, store: Store,
+def run_stage(stage: Stage | str, video_id: str, settings: Settings, store: Store,
               reporter: Reporter | None = None, reraise: bool = False) -> StageRecord:
     """Run one stage on a stored video and commit its outputs; failures are recorded, and raised
     again only with `reraise` (the queue needs the exception to decide whether to retry).
 
-    Outputs are written file by file (each atomic), then transcript.json; a stage that fails keeps
-    its previous outputs and data, so a bad re-run never replaces a good result with nothing.
+    Any error, a bug included (even one importing the stage's module), is recorded in the transcript
+    as the stage `failed` with its reason. A stage that fails keeps its previous outputs and data,
+    so a bad re-run never replaces a good result with nothing.
     """
     reporter = reporter or SilentReporter()
-    reporter.stage_started(video_id, stage.name)
+    name = stage if isinstance(stage, str) else stage.name
+    reporter.stage_started(video_id, name)
     started = time.monotonic()
     output: StageOutput | None = None
     error: str | None = None
     failure: Exception | None = None
+    version = "" if isinstance(stage, str) else stage.version
     try:
+        if isinstance(stage, str):
+            stage = get_stage(stage)
+            version = stage.version
         ctx = stage_context(settings, store, store.load(video_id))
         output = stage.run(ctx)
     except VidscribeError as e:
         error, failure = str(e), e
     except Exception as e:  # a bug: keep the traceback for --debug, record a one-line reason
-        log.debug("stage %s failed on %s", stage.name, video_id, exc_info=True)
-        error, failure = f"internal error in the {stage.name} stage: {type(e).__name__}: {e}", e
+        log.debug("stage %s failed on %s", name, video_id, exc_info=True)
+        error, failure = f"internal error in the {name} stage: {type(e).__name__}: {e}", e
     seconds = round(time.monotonic() - started, 3)
-
     if output is None:
-        record = StageRecord("failed", seconds, stage.version, error=error, finished_at=_now())
-
-        def change(t: Transcript) -> Transcript:
-            previous = t.stages.get(stage.name)
-            record.outputs = previous.outputs if previous else []
-            t.stages[stage.name] = record
-            return t
-        store.update(video_id, change)
+        record = StageRecord("failed", seconds, version, error=error, finished_at=_now())
     else:
-        status = "skipped" if output.skipped else "done"
-        record = StageRecord(status, seconds, stage.version, error=output.skipped, finished_at=_now(),
-                             outputs=sorted(output.files))
-        # Files, transcript and clean-up under the video's lock: two runs of one stage (a re-queued
-        # job still running, an inline run beside a worker) cannot interleave their outputs.
-        with store.locked(video_id):
-            for name, content in output.files.items():
-                store.write_output(video_id, name, content)
-            transcript = store.load(video_id)
-            previous = transcript.stages.get(stage.name)
-            stale = set(previous.outputs) - set(record.outputs) if previous else set()
-            transcript = dataclasses.replace(transcript, **output.changes)
-            transcript.stages[stage.name] = record
-            store.save(transcript)
-            for name in stale:  # only once the saved transcript no longer points at them
-                (store.transcript_dir(video_id) / name).unlink(missing_ok=True)
-    reporter.stage_finished(video_id, stage.name, record)
+        record = StageRecord("skipped" if output.skipped else "done", seconds, version, error=output.skipped,
+                             finished_at=_now(), outputs=sorted(set(output.files) - set(DERIVED_FILES)))
+    try:
+        _commit(store, video_id, name, record, output)
+    except OSError as e:  # disk full, data root turned read-only: the user's environment, not a bug
+        record = StageRecord("failed", seconds, version, error=os_error_reason(e, store), finished_at=_now())
+        failure = failure or e
+    reporter.stage_finished(video_id, name, record)
     if reraise and failure is not None:
         raise failure
     return record
+
+
+def _commit(store: Store, video_id: str, name: str, record: StageRecord, output: StageOutput | None) -> None:
+    """The stage's files, its transcript entry (with the derived files `Store.save` renders) and the
+    removal of its stale files, under the video's lock: two runs of one stage (a re-queued job still
+    running, an inline run beside a worker) cannot interleave their outputs."""
+    with store.locked(video_id):
+        transcript = store.load(video_id)
+        previous = transcript.stages.get(name)
+        if output is None:  # failed: the previous outputs and data stay
+            record.outputs = previous.outputs if previous else []
+        else:
+            for file_name in record.outputs:
+                store.write_output(video_id, file_name, output.files[file_name])
+            transcript = dataclasses.replace(transcript, **output.changes)
+        transcript.stages[name] = record
+        store.save(transcript)
+        if output is not None and previous is not None:
+            for stale in set(previous.outputs) - set(record.outputs) - set(DERIVED_FILES):
+                (store.transcript_dir(video_id) / stale).unlink(missing_ok=True)
 
 
 def process(source: str, settings: Settings, store: Store, stages: Iterable[str] | None = None,
@@ -179,7 +208,7 @@ def process(source: str, settings: Settings, store: Store, stages: Iterable[str]
     for name in stage_names() if stages is None else stages:
         if name == MEDIA_STAGE:
             continue
-        run_stage(get_stage(name), transcript.video.id, settings, store, reporter)
+        run_stage(name, transcript.video.id, settings, store, reporter)
     return store.load(transcript.video.id)
 
 

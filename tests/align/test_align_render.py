@@ -39,6 +39,8 @@ def transcript(**changes) -> Transcript:
     sp = speech(seg((0.5, 1.9, "加入俄罗斯军队")), seg((2.1, 3.5, "今天天气很好")), seg((5.0, 5.5, "谢谢")))
     sub = subs((0.4, 2.0, "加入俄羅斯軍隊"), (2.0, 3.6, "签约奖金|两百万\n卢布"), (6.0, 7.0, "电话"))
     sub.overlays = [Overlay(0.0, 8.0, "抖音号：recruit_demo", 0.97, kind="account")]
+    sub.cues[0].keyframe = "keyframes/0001.jpg"
+    sub.cues[2].keyframe = "../../../etc/passwd) [x](javascript:y"  # never becomes a link
     video = VideoMeta(id="dy7300000000000000001", source=URL, title="参军 | <b>报名</b> [点我](javascript:x)",
                       uploader="招聘_官方", uploader_id="recruit_demo", duration=8.0,
                       webpage_url=URL + "?share=1", upload_date="20240131")
@@ -85,13 +87,13 @@ def test_report_has_metadata_overlays_and_the_two_column_reading():
     assert "<b>" not in md and "](javascript" not in md.replace("\\](javascript", "")
     reading = md[md.index("## Subtitles and speech"):]
     rows = table_rows(reading)
-    assert rows[0] == ["Time", "Subtitles", "Speech", "Agreement"]
-    assert all(len(row) == 4 for row in rows)
+    assert rows[0] == ["Time", "Subtitles", "Speech", "Agreement", "Keyframe"]
+    assert all(len(row) == 5 for row in rows)
     assert rows[1:] == [
-        ["00:00.4–00:02.0", "加入俄羅斯軍隊", "加入俄罗斯军队", "1.00"],
-        ["00:02.0–00:03.6", "签约奖金\\|两百万<br>卢布", "今天天气很好", "**⚠ 0.00**"],
-        ["00:05.0–00:05.5", "", "谢谢", ""],
-        ["00:06.0–00:07.0", "电话", "", ""],
+        ["00:00.4–00:02.0", "加入俄羅斯軍隊", "加入俄罗斯军队", "1.00", "[frame](keyframes/0001.jpg)"],
+        ["00:02.0–00:03.6", "签约奖金\\|两百万<br>卢布", "今天天气很好", "**⚠ 0.00**", ""],
+        ["00:05.0–00:05.5", "", "谢谢", "", ""],
+        ["00:06.0–00:07.0", "电话", "", "", ""],
     ]
 
 

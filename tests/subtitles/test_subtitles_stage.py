@@ -14,6 +14,7 @@ from vidscribe.stage import StageContext, StageOutput
 from vidscribe.subtitles import STAGE
 from vidscribe.subtitles.text import cer, squash
 from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
+from vidscribe.transcripts.render import derived_files
 
 pytestmark = pytest.mark.slow
 FRAME = 1 / FPS
@@ -65,7 +66,9 @@ def test_files_keyframes_srt_vtt(subtitled: StageOutput) -> None:
         image = cv2.imdecode(np.frombuffer(files[cue.keyframe], np.uint8), cv2.IMREAD_COLOR)
         assert image.shape[1] == SUBTITLED.width
         assert image.shape[0] == subs.band[1] - subs.band[0]
-    srt, vtt = files["subtitles.srt"], files["subtitles.vtt"]
+    assert not any(name.endswith((".srt", ".vtt")) for name in files)  # the store renders those
+    rendered = derived_files(Transcript(video=VideoMeta(id="clip", source="clip.mp4"), subtitles=subs))
+    srt, vtt = rendered["subtitles.srt"], rendered["subtitles.vtt"]
     assert srt.startswith("1\n00:00:00,5") and "签约奖金两百万卢布\n月薪二十万卢布" in srt
     assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == len(CUES)
 
@@ -75,7 +78,7 @@ def test_a_clip_without_subtitles_gives_no_cues(sub_clips: dict[str, Path], tmp_
     subs: Subtitles = out.changes["subtitles"]
     assert subs.cues == []
     assert not any("超市" in o.text for o in subs.overlays)
-    assert "subtitles.srt" in out.files and not any(k.startswith("keyframes/") for k in out.files)
+    assert out.files == {}  # no keyframes; subtitles.srt is the store's to render
 
 
 def test_band_setting_and_script(sub_clips: dict[str, Path], tmp_path: Path) -> None:

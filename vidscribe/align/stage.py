@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from vidscribe.align.core import align
 from vidscribe.stage import Stage, StageContext, StageOutput
-from vidscribe.transcripts.formats import to_srt, to_vtt
-from vidscribe.transcripts.render import aligned_entries, report
 
 VERSION = "1"
 
@@ -20,15 +16,9 @@ COMPARE_SCRIPT = "t2s"
 def run(ctx: StageContext) -> StageOutput:
     t = ctx.transcript
     lines = align(t.speech, t.subtitles, t.video.duration, compare_script=COMPARE_SCRIPT)
-    ctx.progress(0.5)
-    entries = aligned_entries(lines)
-    files: dict[str, bytes | str] = {
-        "aligned.srt": to_srt(entries),
-        "aligned.vtt": to_vtt(entries),
-        "transcript.md": report(dataclasses.replace(t, aligned=lines)),
-    }
     ctx.progress(1.0)
-    return StageOutput(changes={"aligned": lines}, files=files)
+    # aligned.srt/.vtt and transcript.md are rendered by the store from the saved transcript.
+    return StageOutput(changes={"aligned": lines})
 
 
 STAGE = Stage(name="align", version=VERSION, run=run, after=("speech", "subtitles"), queue="post")

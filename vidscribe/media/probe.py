@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +24,12 @@ class MediaInfo:
     audio_codec: str | None = None
     format_name: str | None = None
     size: int = 0
+    still: bool = False  # a single picture (PNG, JPEG, WebP...), not a video
+
+
+# ffprobe reads a picture through an image demuxer: "image2" for files named .png/.jpg, or
+# "<codec>_pipe" (png_pipe, jpeg_pipe, webp_pipe, ...) when the content says so under any name.
+_IMAGE_FORMATS = re.compile(r"^(image2|[a-z0-9]+_pipe)$")
 
 
 def _rate(text: str | None) -> float | None:
@@ -57,6 +64,8 @@ def parse_probe(data: dict, size: int = 0) -> MediaInfo:
         audio_codec=audio.get("codec_name") if audio else None,
         format_name=fmt.get("format_name"),
         size=size,
+        still=bool(video) and audio is None and (
+            bool(_IMAGE_FORMATS.match(fmt.get("format_name") or "")) or str(video.get("nb_frames")) == "1"),
     )
 
 
@@ -75,4 +84,7 @@ def probe(path: Path, timeout: float, source: str | None = None) -> MediaInfo:
             from None
     if not info.has_video and not info.has_audio:
         raise SourceError("not a video: no audio or video streams", source=label)
+    if info.still:
+        raise SourceError(f"a still image ({info.video_codec or info.format_name}), not a video: "
+                          "photo posts and screenshots are not read yet", source=label)
     return info

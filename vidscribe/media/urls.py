@@ -55,6 +55,16 @@ def classify(source: str, allow_private: bool) -> SourceRef:
     return SourceRef(text, None, Path(text).expanduser())
 
 
+def canonical_source(source: str) -> str:
+    """An existing local file as an absolute path (what the transcript stores, whichever command or
+    folder it came from); anything else as given."""
+    text = source.strip()
+    if "://" in text:
+        return text
+    path = Path(text).expanduser()
+    return str(path.absolute()) if path.exists() else text
+
+
 def _non_global(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:

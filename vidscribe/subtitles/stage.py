@@ -15,9 +15,7 @@ from vidscribe.chinese import normalise_script
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.subtitles.engines import load_engine
 from vidscribe.subtitles.extract import Extraction, OverlayDraft, extract
-from vidscribe.transcripts.formats import to_srt, to_vtt
 from vidscribe.transcripts.model import Cue, Overlay, Subtitles
-from vidscribe.transcripts.render import cue_entries
 
 VERSION = "1"
 KEYFRAME_QUALITY = 85
@@ -63,10 +61,7 @@ def to_subtitles(ex: Extraction, *, engine: str, script: str) -> tuple[Subtitles
     band = ex.band or (ex.bands[0] if ex.bands else None)
     subtitles = Subtitles(cues=cues, overlays=overlays, band=[band.y0, band.y1] if band else None, engine=engine,
                           script=script, models=list(ex.models), band_source=band.source if band else None)
-    entries = cue_entries(subtitles)  # the same entries `vidscribe show` renders
-    files["subtitles.srt"] = to_srt(entries)
-    files["subtitles.vtt"] = to_vtt(entries)
-    return subtitles, files
+    return subtitles, files  # subtitles.srt/.vtt are rendered by the store from the saved transcript
 
 
 def run(ctx: StageContext) -> StageOutput:

@@ -18,7 +18,7 @@ from typing import Literal
 
 from vidscribe.errors import VidscribeError
 from vidscribe.transcripts.formats import Entry, to_srt, to_text, to_vtt
-from vidscribe.transcripts.model import AlignedLine, Speech, Subtitles, Transcript, to_jsonable
+from vidscribe.transcripts.model import AlignedLine, Cue, Speech, Subtitles, Transcript, to_jsonable
 
 Track = Literal["speech", "subtitles", "aligned"]
 Format = Literal["json", "srt", "vtt", "txt", "md"]
@@ -115,6 +115,19 @@ def _cell(text: str | None) -> str:
     return md_text(text, newline="<br>")
 
 
+def _keyframe(cue: Cue | None) -> str:
+    """A link to the cue's keyframe image (relative to the transcript folder, where transcript.md
+    lives): the frame the text was read from is the evidence."""
+    if cue is None or not cue.keyframe or not re.fullmatch(r"[A-Za-z0-9_./-]+", cue.keyframe):
+        return ""
+    return f"[frame]({cue.keyframe})"
+
+
+def _line_keyframe(t: Transcript, line: AlignedLine) -> str:
+    cues = t.subtitles.cues if t.subtitles else []
+    return next((link for i in line.cues if 0 <= i < len(cues) and (link := _keyframe(cues[i]))), "")
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
@@ -159,9 +172,12 @@ def _metadata(t: Transcript) -> list[str]:
             language += f" (probability {s.language_probability:.2f})"
         if s.task == "translate":
             language += ", translated to English"
+        if s.test_model:
+            language += " (given by the test model, not detected)"
         rows.append(("Language", language))
         model = ", ".join(md_text(x) for x in (s.model, s.device) if x)
         rows.append(("Speech", _count(len(s.segments), "segment") + (f" ({model})" if model else "")))
+        rows += _speech_model(s)
     sub = t.subtitles
     if sub is None:
         rows.append(("Subtitles", f"none ({md_text(_stage_note(t, 'subtitles'))})"))
@@ -173,6 +189,19 @@ def _metadata(t: Transcript) -> list[str]:
         rows.append(("Stages", ", ".join(f"{md_text(name)} {md_text(_stage_note(t, name))}"
                                           for name in t.stages)))
     return [f"- **{label}:** {value or '—'}" for label, value in rows]
+
+
+def _speech_model(s: Speech) -> list[tuple[str, str]]:
+    """Which model produced the speech track, so a reader can trust or discount it."""
+    rows = []
+    if s.test_model:
+        rows.append(("Speech model", "**a test model, not speech recognition: the speech text is a placeholder**"))
+    where = s.model_source if s.model_source and s.model_source != s.model else None
+    detail = ", ".join(x for x in (md_text(where), f"model.bin SHA-256 {s.model_sha256}" if s.model_sha256
+                                    else "") if x)
+    if detail:
+        rows.append(("Model", detail))
+    return rows
 
 
 def _overlays(t: Transcript) -> list[str]:
@@ -216,7 +245,7 @@ def _disagreements(lines: list[AlignedLine]) -> list[str]:
 def _aligned_body(t: Transcript) -> list[str]:
     lines = t.aligned
     scored = any(line.agreement is not None for line in lines)
-    header = ["Time", "Subtitles", "Speech"] + (["Agreement"] if scored else [])
+    header = ["Time", "Subtitles", "Speech"] + (["Agreement"] if scored else []) + ["Keyframe"]
     rows = []
     for line in lines:
         row = [_span(line.start, line.end), _cell(line.subtitle), _cell(line.speech)]
@@ -225,7 +254,7 @@ def _aligned_body(t: Transcript) -> list[str]:
                 row.append("")
             else:
                 row.append(f"**⚠ {line.agreement:.2f}**" if line.disagrees else f"{line.agreement:.2f}")
-        rows.append(row)
+        rows.append([*row, _line_keyframe(t, line)])
     body = ["", "## Subtitles and speech", ""]
     if t.speech is None or t.subtitles is None:
         missing = "speech" if t.speech is None else "subtitles"
@@ -242,9 +271,9 @@ def _speech_body(t: Transcript) -> list[str]:
 
 def _subtitles_body(t: Transcript) -> list[str]:
     cues = t.subtitles.cues if t.subtitles else []
-    rows = [[_span(c.start, c.end), _cell(c.text), f"{c.confidence:.2f}"] for c in cues]
+    rows = [[_span(c.start, c.end), _cell(c.text), f"{c.confidence:.2f}", _keyframe(c)] for c in cues]
     return ["", "## Subtitles", "",
-            *(_table(["Time", "Subtitles", "Confidence"], rows) if rows else ["No subtitles found."])]
+            *(_table(["Time", "Subtitles", "Confidence", "Keyframe"], rows) if rows else ["No subtitles found."])]
 
 
 def report(transcript: Transcript, track: Track = "aligned") -> str:
@@ -307,3 +336,27 @@ def render(transcript: Transcript, track: Track, fmt: Format) -> str:
     else:
         entries = aligned_entries(t.aligned, sep=" | " if fmt == "txt" else "\n")
     return {"srt": to_srt, "vtt": to_vtt, "txt": to_text}[fmt](entries)
+
+
+# --- derived files -------------------------------------------------------------------------------------
+
+# Every text file derived from transcript.json, by name. They are rendered here, in one place, each
+# time the transcript is saved (`Store.save`), so they always match it; stages never write them.
+DERIVED_FILES: tuple[str, ...] = ("transcript.md", "speech.srt", "speech.vtt", "speech.txt",
+                                  "subtitles.srt", "subtitles.vtt", "aligned.srt", "aligned.vtt")
+
+
+def derived_files(transcript: Transcript) -> dict[str, str | None]:
+    """Name -> content of each derived file; None where its track does not exist (remove the file)."""
+    t = transcript
+    out: dict[str, str | None] = {"transcript.md": report(t)}
+    for track, names in (("speech", ("srt", "vtt", "txt")), ("subtitles", ("srt", "vtt")),
+                         ("aligned", ("srt", "vtt"))):
+        try:
+            _check_present(t, track)
+            present = True
+        except RenderError:
+            present = False
+        for fmt in names:
+            out[f"{track}.{fmt}"] = render(t, track, fmt) if present else None  # type: ignore[arg-type]
+    return out

@@ -13,12 +13,14 @@ import contextlib
 import fcntl
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vidscribe.atomic import atomic_write
-from vidscribe.errors import SourceError, VidscribeError
+from vidscribe.errors import ConfigError, SourceError, VidscribeError
 from vidscribe.transcripts.model import Transcript
+from vidscribe.transcripts.render import derived_files
 
 VIDEO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 TRANSCRIPT_FILE = "transcript.json"
@@ -33,6 +35,16 @@ def check_video_id(video_id: str) -> str:
 class Store:
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    def check_writable(self) -> None:
+        """Fail with one line naming the data root when it cannot hold outputs (not a directory,
+        read-only, no space), before any download or model load."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".write-check-"):
+                pass
+        except OSError as e:
+            raise ConfigError(f"cannot write to the data root {self.root}: {e.strerror or e}") from None
 
     def media_dir(self, video_id: str) -> Path:
         return self.root / "media" / check_video_id(video_id)
@@ -57,8 +69,16 @@ class Store:
             raise VidscribeError(f"{path}: unreadable transcript ({type(e).__name__}: {e})") from None
 
     def save(self, transcript: Transcript) -> Path:
+        """Write transcript.json, after the files derived from it (SRT, VTT, transcript.md), so the
+        derived files always match the transcript they came from; each write is atomic."""
         path = self.transcript_path(transcript.video.id)
         text = json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+        for name, content in derived_files(transcript).items():
+            target = path.parent / name
+            if content is None:
+                target.unlink(missing_ok=True)
+            elif not (target.is_file() and target.read_bytes() == content.encode("utf-8")):
+                atomic_write(target, content)
         atomic_write(path, text + "\n")
         return path
 
