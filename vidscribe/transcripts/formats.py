@@ -7,6 +7,7 @@ implementation. Output is kept to what ffmpeg's own demuxers read back (tests ch
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -31,9 +32,17 @@ def _clock(seconds: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+# Author text must never contain what a reader takes for a timing line. Readers find timing lines by
+# their timestamps (pysubs2: any line with two `h:m:s,ms`; ffmpeg: `h:m:s,ms --> h:m:s,ms`; WebVTT:
+# `mm:ss.ttt -->`), and every timestamp has a colon between digits: that colon becomes U+2236 (∶),
+# which reads the same. Runs of dashes before ">" ("--->" too) become "->", so no "-->" is left.
+_TIME_COLON = re.compile(r"(?<=\d)\s*:\s*(?=\d)")
+_ARROW = re.compile(r"-{2,}\s*>")
+
+
 def _clean_lines(text: str) -> list[str]:
-    # A blank line ends a cue in both formats; "-->" would start a new timing line.
-    lines = [" ".join(line.split()).replace("-->", "->") for line in text.splitlines()]
+    """Author text as cue lines: no blank line (it would end the cue), no timing line."""
+    lines = [_ARROW.sub("->", _TIME_COLON.sub("\u2236", " ".join(line.split()))) for line in text.splitlines()]
     return [line for line in lines if line]
 
 
