@@ -9,7 +9,7 @@ from pathlib import Path
 import ffmpeg
 
 from vidscribe.atomic import atomic_move
-from vidscribe.media.tools import run_tool
+from vidscribe.media.tools import input_guard, run_tool
 
 SAMPLE_RATE = 16000
 
@@ -28,7 +28,7 @@ def extract_audio(media: Path, out: Path, timeout: float, source: str | None = N
         .compile()
     )
     # ffmpeg-python appends global options after the output, where ffmpeg ignores them.
-    args = [args[0], "-nostdin", "-hide_banner", "-v", "error", *args[1:]]
+    args = [args[0], "-nostdin", "-hide_banner", "-v", "error", *input_guard(), *args[1:]]
     try:
         run_tool(args, timeout, source or str(media), "audio extraction: ffmpeg")
         atomic_move(tmp, out)

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from vidscribe.errors import SourceError
-from vidscribe.media.tools import run_tool
+from vidscribe.media.tools import input_guard, run_tool
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,8 @@ def probe(path: Path, timeout: float, source: str | None = None) -> MediaInfo:
     size = path.stat().st_size
     if size == 0:
         raise SourceError("empty file (0 bytes)", source=label)
-    out = run_tool(["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-                    str(path)], timeout, label, "not a readable media file: ffprobe")
+    out = run_tool(["ffprobe", "-v", "error", *input_guard(), "-print_format", "json", "-show_format",
+                    "-show_streams", str(path)], timeout, label, "not a readable media file: ffprobe")
     try:
         info = parse_probe(json.loads(out or b"{}"), size)
     except (ValueError, KeyError, TypeError) as e:

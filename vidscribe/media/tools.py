@@ -10,6 +10,25 @@ from collections.abc import Sequence
 from vidscribe.errors import ConfigError, SourceError
 
 
+# Demuxers of self-contained media files: what yt-dlp and users hand us (MP4/MOV, Matroska/WebM,
+# FLV, MPEG-TS/PS, AVI, Ogg, ASF, raw streams, audio files) and single pictures (so a still is named
+# as one). Demuxers that can refer to other files or URLs (hls, dash, concat, ...) are not on it:
+# a downloaded "video" that is really a playlist naming /etc/... or a local .ts is refused, and only
+# the file protocol may be opened at all.
+SAFE_DEMUXERS = ("mov", "matroska", "flv", "mpegts", "mpeg", "avi", "ogg", "asf", "wav", "mp3", "aac", "flac",
+                 "m4v", "h264", "hevc", "amr", "image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe",
+                 "tiff_pipe", "gif")
+PROTOCOLS = "file"
+
+
+def input_guard() -> list[str]:
+    """ffmpeg/ffprobe input options (before `-i`/the input): the file protocol and safe demuxers only."""
+    return ["-protocol_whitelist", PROTOCOLS, "-format_whitelist", ",".join(SAFE_DEMUXERS)]
+
+
+_NOT_ON_WHITELIST = re.compile(r"\[(\w+) @ [^\]]*\] (?:Format|Protocol) not on whitelist")
+
+
 def require(tool: str) -> str:
     path = shutil.which(tool)
     if not path:
@@ -33,5 +52,9 @@ def run_tool(args: Sequence[str], timeout: float, source: str, what: str) -> byt
         raise SourceError(f"{what} took longer than {timeout:g} s (raise VIDSCRIBE_FFMPEG_TIMEOUT)",
                           source=source) from None
     if done.returncode != 0:
+        refused = _NOT_ON_WHITELIST.search(done.stderr.decode("utf-8", "replace"))
+        if refused:
+            raise SourceError(f"refused: its content ({refused.group(1)}) points at other files or streams; "
+                              "only self-contained media files are read", source=source)
         raise SourceError(f"{what} failed: {last_error_line(done.stderr)}", source=source)
     return done.stdout
