@@ -6,28 +6,41 @@ A user's mistake is one line on stderr and a non-zero exit; `--debug` adds trace
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from vidscribe import __version__, pipeline
 from vidscribe.errors import VidscribeError
-from vidscribe.settings import Settings, base_type, describe, env_name, fields_in
+from vidscribe.redact import redact_text
+from vidscribe.settings import Settings, base_type, current_values, env_name, fields_in, format_value, markdown_table
+from vidscribe.terminal import exact_line, one_line
 from vidscribe.transcripts.model import StageRecord
 from vidscribe.transcripts.store import Store
 
-PROCESS_GROUPS = ("media", "speech", "subtitles", "text", "analysis")
+# Which settings each command lists: only those that change what it does.
+STORE = ("store",)  # the data root
+PROCESS_GROUPS = ("store", "media", "speech", "subtitles", "text", "analysis")
+QUEUE_CLIENT = ("store", "queue")  # commands that talk to Redis and the store, never fetch or transcribe
+WORKER_GROUPS = (*PROCESS_GROUPS, "queue", "worker")
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for `cat` killed by SIGPIPE
+_LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
-def settings_options(groups: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Add one option per setting in `groups`; the command receives them bundled as `settings`."""
-    fields = fields_in(groups)
+def settings_options(groups: Iterable[str], names: Iterable[str] = ()
+                     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add one option per setting in `groups` (and each setting in `names`); the command receives
+    them bundled as `settings`, the others at their environment or default values."""
+    fields = fields_in(groups, names)
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(command)
@@ -41,7 +54,7 @@ def settings_options(groups: Iterable[str]) -> Callable[[Callable[..., Any]], Ca
 
         for f in reversed(fields):
             flag = "--" + f.name.replace("_", "-")
-            default = f.default if f.default is not None else "none"
+            default = format_value(f.name, f.default) or "none"
             help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {default}]"
             if base_type(f.name) is bool:
                 option = click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help_text)
@@ -83,12 +96,24 @@ class ConsoleReporter:
         click.echo(("\r" if self.tty else "") + line.ljust(60 if self.tty else 0), err=True)
 
 
+def _stdout_closed() -> NoReturn:
+    """The reader of stdout went away (`| head`): stop quietly, as `cat` does; later writes go to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture): nothing to redirect
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            _stdout_closed()
         except VidscribeError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -114,8 +139,22 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # Warnings on stderr (--debug: everything); the worker, a service, adds its INFO lines with times.
+    service = ctx.invoked_subcommand == "worker"
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s" if service else _LOG_FORMAT)
+    if service:
+        logging.getLogger("vidscribe").setLevel(logging.DEBUG if debug else logging.INFO)
+
+
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")  # "clip.mp4  # note"; "https://x/#/video/1" keeps its fragment
+
+
+def source_lines(lines: Iterable[str]) -> list[str]:
+    """Sources from the lines of a --from-file: blank lines and `#` comments (a line starting with
+    `#`, or a `#` after whitespace) dropped."""
+    stripped = (_TRAILING_COMMENT.sub("", line.strip()) for line in lines)
+    return [text for text in stripped if text and not text.startswith("#")]
 
 
 def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
@@ -126,7 +165,7 @@ def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
         except OSError as e:
             raise click.UsageError(f"cannot read --from-file {from_file}: {e.strerror}") from None
         with stream:
-            items += [line.strip() for line in stream if line.strip() and not line.lstrip().startswith("#")]
+            items += source_lines(stream)
     return items
 
 
@@ -135,8 +174,8 @@ def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
 @click.option("--from-file", "from_file", metavar="FILE", help="Read sources from FILE, one per line "
               "('-' for stdin; # starts a comment).")
 @click.option("--stage", "stages", multiple=True, metavar="STAGE",
-              help="Run only these stages after fetching (repeatable; 'media' alone just fetches). "
-              "Default: all.")
+              help=f"Run only these stages after fetching (repeatable; 'media' alone just fetches): "
+              f"{', '.join([pipeline.MEDIA_STAGE, *pipeline.stage_names()])}. Default: all.")
 @click.option("--force", is_flag=True, help="Download again even if the media is already stored.")
 @settings_options(PROCESS_GROUPS)
 @click.pass_context
@@ -149,18 +188,20 @@ def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
         raise click.UsageError("give at least one SOURCE (or --from-file)")
     chosen = pipeline.check_stage_names(stages) if stages else None  # before any download
     store = Store(settings.data)
+    store.check_writable()  # a read-only or non-directory --data is one line, before any download
     reporter = ConsoleReporter()
     failures = 0
     for source in items:
-        click.echo(f"{source}", err=True)
+        click.echo(exact_line(redact_text(source)), err=True)
         try:
             transcript = pipeline.process(source, settings, store, stages=chosen, reporter=reporter,
                                           force=force)
-        except VidscribeError as e:
+        except Exception as e:  # one source never stops the batch, whatever went wrong with it
             failures += 1
             if ctx.obj.get("debug"):
                 click.echo(traceback.format_exc().rstrip(), err=True)
-            click.echo(f"error: {e}", err=True)
+            reason = str(e) if isinstance(e, VidscribeError) else f"{source}: internal error: {type(e).__name__}: {e}"
+            click.echo(f"error: {reason}", err=True)
             continue
         failed = pipeline.failed_stages(transcript)
         failures += bool(failed)
@@ -168,6 +209,8 @@ def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
         click.echo(f"{transcript.video.id}\t{folder}")
         for name, reason in failed:
             click.echo(f"error: {source}: {name} stage failed: {reason}", err=True)
+    if len(items) > 1:
+        click.echo(f"{len(items)} sources: {len(items) - failures} done, {failures} failed", err=True)
     if failures:
         ctx.exit(1)
 
@@ -188,7 +231,7 @@ def sample(out: Path) -> None:
               show_default=True, help="Which track to print.")
 @click.option("--format", "fmt", type=click.Choice(["json", "srt", "vtt", "txt", "md"]), default="txt",
               show_default=True, help="Output format.")
-@settings_options(("media",))
+@settings_options(STORE)
 def show(video_id: str, track: str, fmt: str, settings: Settings) -> None:
     """Print a stored output of VIDEO_ID (rendered from its transcript.json)."""
     from vidscribe.transcripts.render import render
@@ -198,17 +241,28 @@ def show(video_id: str, track: str, fmt: str, settings: Settings) -> None:
 
 # -- corpus commands -----------------------------------------------------------------------------
 
+class _Choice(click.Choice):
+    """A choice that also takes hidden aliases (older spellings), converted to the current name."""
+
+    def __init__(self, choices: Iterable[str], aliases: dict[str, str]) -> None:
+        super().__init__(list(choices))
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(self.aliases.get(value, value), param, ctx)
+
+
 @cli.command()
 @click.argument("query")
-@click.option("--track", type=click.Choice(["speech", "subtitle", "overlay"]), default=None,
-              help="Search one track only.")
+@click.option("--track", type=_Choice(["speech", "subtitles", "overlay", "frame"], {"subtitle": "subtitles"}),
+              default=None, help="Search one track only (frame: QR codes read from the picture).")
 @click.option("--limit", default=50, show_default=True, help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
-@settings_options(("media",))
+@settings_options(STORE)
 def search(query: str, track: str | None, limit: int, as_json: bool, settings: Settings) -> None:
     """Full-text search over every stored transcript (Chinese queries of one character work).
-    Prints video ID, time, track and a snippet per hit; the index updates itself first."""
-    import dataclasses
+    Prints one line per hit: video ID, time, track, snippet, the video's URL and title
+    (tab-separated); the index updates itself first."""
     import json
 
     from vidscribe import corpus
@@ -219,8 +273,9 @@ def search(query: str, track: str | None, limit: int, as_json: bool, settings: S
     for hit in hits:
         if as_json:
             click.echo(json.dumps(dataclasses.asdict(hit), ensure_ascii=False))
-        else:
-            click.echo(f"{hit.video_id}\t{mmss(hit.start)}\t{hit.track}\t{hit.snippet}")
+            continue
+        click.echo("\t".join([hit.video_id, mmss(hit.start), hit.track, one_line(hit.snippet),
+                              one_line(getattr(hit, "url", None)), one_line(getattr(hit, "title", None))]))
     if not as_json:
         total = corpus.count_matches(store, query, track=track) if len(hits) == limit else len(hits)
         click.echo(f"{len(hits)} of {total} hits", err=True)
@@ -228,7 +283,7 @@ def search(query: str, track: str | None, limit: int, as_json: bool, settings: S
 
 @cli.command()
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it again from the transcript files.")
-@settings_options(("media",))
+@settings_options(STORE)
 def index(rebuild: bool, settings: Settings) -> None:
     """Bring the search index (<data>/index.sqlite) up to date with the transcript files."""
     from vidscribe import corpus
@@ -240,21 +295,25 @@ def index(rebuild: bool, settings: Settings) -> None:
 
 
 @cli.command()
-@click.option("--findings", "what", flag_value="findings", help="One row per finding (money, contacts, ...).")
-@click.option("--transcripts", "what", flag_value="transcripts", help="One row per aligned line.")
+@click.option("--findings", is_flag=True, help="One row per finding (money, contacts, ...).")
+@click.option("--transcripts", is_flag=True, help="One row per aligned line.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE (atomically) instead of stdout.")
-@settings_options(("media",))
-def export(what: str | None, fmt: str, out: Path | None, settings: Settings) -> None:
-    """Export the corpus for a spreadsheet: video ID, source URL, uploader and times on every row."""
+@settings_options(STORE)
+def export(findings: bool, transcripts: bool, fmt: str, out: Path | None, settings: Settings) -> None:
+    """Export the corpus for a spreadsheet: video ID, source URL, uploader and times on every row.
+    Choose one of --findings and --transcripts."""
     from vidscribe import corpus
 
-    if what is None:
-        raise click.UsageError("choose --findings or --transcripts")
+    if findings == transcripts:
+        raise click.UsageError("choose one of --findings and --transcripts" if findings else
+                               "choose --findings or --transcripts")
     store = Store(settings.data)
     try:
-        rows = (corpus.export_findings if what == "findings" else corpus.export_transcripts)(store, fmt, out)
+        rows = (corpus.export_findings if findings else corpus.export_transcripts)(store, fmt, out)
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: the group ends quietly
     except OSError as e:
         raise click.ClickException(f"cannot write {out or 'stdout'}: {e.strerror or e}") from None
     if out is not None:
@@ -263,52 +322,16 @@ def export(what: str | None, fmt: str, out: Path | None, settings: Settings) -> 
 
 # -- queue commands ------------------------------------------------------------------------------
 
-def _connect(settings: Settings):
+def _connect(settings: Settings) -> Any:
     from vidscribe.queue.connection import connect
 
     return connect(settings.redis_url)
 
 
-def _wait(conn: Any, job_ids: list[str], poll: float = 0.5) -> int:
-    """Follow jobs (and the stage jobs a fetch job queues) to the end; returns how many failed."""
-    import time
+def _wait(conn: Any, job_ids: list[str]) -> int:
+    from vidscribe.queue.follow import wait
 
-    from rq.job import Job, JobStatus
-    from rq.serializers import JSONSerializer
-
-    final = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
-    pending, seen, failed, finished = list(job_ids), set(job_ids), 0, 0
-    tty = sys.stderr.isatty()
-    while pending:
-        for job_id, job in zip(list(pending), Job.fetch_many(pending, connection=conn, serializer=JSONSerializer),
-                               strict=True):
-            if job is None:  # gone from Redis (flushed, expired): it will not end by itself
-                pending.remove(job_id)
-                failed += 1
-                continue
-            status = job.get_status(refresh=False)
-            if status not in final:
-                continue
-            pending.remove(job.id)
-            if status == JobStatus.FINISHED:
-                finished += 1
-                result = job.return_value() or {}
-                for child in result.get("jobs", []) if isinstance(result, dict) else []:
-                    if child not in seen:
-                        seen.add(child)
-                        pending.append(child)
-            else:
-                failed += 1
-        total = len(seen)
-        line = f"jobs: {finished + failed}/{total} finished" + (f", {failed} failed" if failed else "")
-        if tty:
-            width = 30
-            filled = int(width * (finished + failed) / max(total, 1))
-            click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {line}", nl=False, err=True)
-        if pending:
-            time.sleep(poll)
-    click.echo(("\r" if tty else "") + f"done: {finished} finished, {failed} failed".ljust(60), err=True)
-    return failed
+    return wait(conn, job_ids, sys.stderr)
 
 
 def _report(submissions: list[Any]) -> list[str]:
@@ -322,15 +345,16 @@ def _report(submissions: list[Any]) -> list[str]:
 @cli.command()
 @click.argument("sources", nargs=-1)
 @click.option("--from-file", "from_file", metavar="FILE",
-              help="Read sources from FILE, one per line ('-' for stdin).")
+              help="Read sources from FILE, one per line ('-' for stdin; # starts a comment).")
 @click.option("--force", is_flag=True, help="Fetch and process again even if already processed.")
 @click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
-@settings_options(("media", "queue"))
+@settings_options(QUEUE_CLIENT, names=("allow_private_urls",))
 @click.pass_context
 def enqueue(ctx: click.Context, sources: tuple[str, ...], from_file: str | None, force: bool, wait: bool,
             settings: Settings) -> None:
-    """Queue SOURCES for the workers: one line per source with its video ID (when known) and
-    'queued' or the reason it was refused. The same source is not queued twice."""
+    """Queue SOURCES for the workers: one line per source with its video ID (when known; always
+    for a local file, queued by its absolute path) and 'queued' or the reason it was refused. The
+    same source is not queued twice. Download and stage settings are the workers' own."""
     from vidscribe.queue import graph
 
     items = _read_sources(sources, from_file)
@@ -349,29 +373,23 @@ def enqueue(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
               help="Comma-separated queues to serve, in priority order.")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
-@settings_options((*PROCESS_GROUPS, "queue"))
+@settings_options(WORKER_GROUPS)
 def worker(queues: str, burst: bool, name: str | None, settings: Settings) -> None:
-    """Run an RQ worker. Models load once per worker process and stay loaded between jobs.
+    """Run an RQ worker. Models load once per worker process and stay loaded between jobs. Logs
+    a line when it starts and one per job on stderr.
 
     Stage settings (models, engines, limits) are the worker's own: its VIDSCRIBE_* variables and
     these options. The data root comes with each job, from the command that queued it."""
-    import os
-
     from vidscribe.worker import run_worker
 
-    # Jobs read their settings from the environment: export the effective ones given here.
-    for env, option, _, _ in describe():
-        value = getattr(settings, option[2:].replace("-", "_"))
-        if value is not None:
-            os.environ[env] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     conn = _connect(settings)
     names = [q.strip() for q in queues.split(",") if q.strip()]
-    run_worker(conn, names, burst=burst, name=name, heartbeat=settings.job_heartbeat)
+    run_worker(conn, settings, names, burst=burst, name=name)
 
 
 @cli.command()
 @click.argument("video_id", required=False)
-@settings_options(("media", "queue"))
+@settings_options(QUEUE_CLIENT)
 def status(video_id: str | None, settings: Settings) -> None:
     """Counts per stage and state, and failed videos with their reasons; or one video's stages.
     Read from the store, so it stays right when Redis is flushed or restarted."""
@@ -393,15 +411,16 @@ def status(video_id: str | None, settings: Settings) -> None:
 
 @cli.command()
 @click.argument("video_ids", nargs=-1)
-@click.option("--stage", default=None, help="Stage to run again, with the stages after it. Default (with "
-              "--failed/--unfinished): each video's first missing or failed stage.")
+@click.option("--stage", default=None, metavar="STAGE",
+              help=f"Stage to run again ({', '.join(pipeline.stage_names())}), with the stages after it. "
+              "Default (with --failed/--unfinished): each video's first missing or failed stage.")
 @click.option("--all", "all_videos", is_flag=True, help="Every stored video.")
 @click.option("--failed", is_flag=True, help="Videos with a failed stage.")
 @click.option("--unfinished", is_flag=True, help="Videos with a stage that never finished (e.g. lost "
               "with Redis), and sources never fetched.")
 @click.option("--before-version", metavar="V", help="Videos whose STAGE ran with a version older than V.")
 @click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
-@settings_options(("media", "queue"))
+@settings_options(QUEUE_CLIENT)
 @click.pass_context
 def reprocess(ctx: click.Context, video_ids: tuple[str, ...], stage: str | None, all_videos: bool, failed: bool,
               unfinished: bool, before_version: str | None, wait: bool, settings: Settings) -> None:
@@ -438,7 +457,7 @@ def reprocess(ctx: click.Context, video_ids: tuple[str, ...], stage: str | None,
 
 @cli.command("retry-failed")
 @click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
-@settings_options(("media", "queue"))
+@settings_options(QUEUE_CLIENT)
 @click.pass_context
 def retry_failed(ctx: click.Context, wait: bool, settings: Settings) -> None:
     """Queue again every failed fetch and every video with a failed stage (from that stage on)."""
@@ -458,17 +477,18 @@ def retry_failed(ctx: click.Context, wait: bool, settings: Settings) -> None:
 @cli.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the table of all settings (as in the README).")
 def settings_command(markdown: bool) -> None:
-    """Show every setting: its environment variable, option, and the value in effect here."""
-    if markdown:
-        click.echo("| Environment variable | Option | Default | Meaning |\n|---|---|---|---|")
-        for env, option, default, help_text in describe():
-            click.echo(f"| `{env}` | `{option}` | {f'`{default}`' if default else ''} | {help_text} |")
-        return
-    current = Settings.load()
-    for env, option, _, _ in describe():
-        name = option[2:].replace("-", "_")
-        click.echo(f"{env}={getattr(current, name) if getattr(current, name) is not None else ''}")
+    """Show every setting: its environment variable, option, and the value in effect here (in the
+    notation the variable takes: 0/1, 2G)."""
+    click.echo(markdown_table() if markdown else "\n".join(current_values(Settings.load())))
 
 
 def main() -> None:
-    cli(prog_name="vidscribe")
+    """The `vidscribe` program. A reader of stdout that goes away (`| head`) ends it quietly, also
+    when the last output is only flushed at exit."""
+    try:
+        try:
+            cli(prog_name="vidscribe")
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed()

@@ -3,16 +3,22 @@ CLI option `--<name>`, in that order of precedence: option, then environment, th
 
 The CLI builds its options from these fields (`vidscribe.cli.settings_options`) and the README's settings table
 lists them (a test keeps the two in step), so a setting is declared exactly once, here.
+
+Every value is parsed when settings load, list-valued text too (`asr_temperatures`, `phone_regions`,
+`lexicons`: kept as given, parsed by the one parser here and exposed as properties), so a bad value
+fails with one line before any download, not after speech and OCR.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +28,70 @@ ENV_PREFIX = "VIDSCRIBE_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_UNITS = (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024))
+DEFAULT_LEXICON = "default"  # in the `lexicons` setting: the shipped recruitment lexicon
+
+
+# -- parsers of settings whose text holds a list: one parser each, run when settings load ---------
+
+def parse_temperatures(text: str) -> tuple[float, ...]:
+    """"0,0.2,0.4" -> (0.0, 0.2, 0.4); ValueError when empty, negative or not numbers."""
+    try:
+        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        values = ()
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ValueError("expected comma-separated temperatures >= 0, e.g. 0,0.2,0.4,0.6,0.8,1.0")
+    return values
+
+
+def parse_phone_regions(text: str) -> tuple[str, ...]:
+    """" ru, cn " -> ("RU", "CN"); ValueError for a code phonenumbers does not know."""
+    import phonenumbers  # here, not at import: most commands never load settings
+
+    regions = tuple(r.strip().upper() for r in text.split(",") if r.strip())
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ValueError(f"unknown region code(s) {', '.join(unknown)} (ISO 3166, e.g. RU,CN)")
+    return regions
+
+
+def default_lexicon_path() -> Path:
+    return Path(str(resources.files("vidscribe") / "analysis" / "lexicons" / "recruitment.txt"))
+
+
+def parse_lexicons(text: str) -> tuple[Path, ...]:
+    """The lexicon files a `lexicons` value names: comma-separated files or folders (their *.txt),
+    "default" for the shipped recruitment lexicon; empty means none. ValueError for a missing path."""
+    paths: list[Path] = []
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        if item == DEFAULT_LEXICON:
+            paths.append(default_lexicon_path())
+            continue
+        path = Path(item).expanduser()
+        if path.is_dir():
+            paths += sorted(path.glob("*.txt"))
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise ValueError(f"lexicon {item!r} is neither a file nor a folder")
+    return tuple(paths)
 
 
 def _setting(default: Any, help: str, group: str, choices: tuple[str, ...] | None = None,
-             size: bool = False) -> Any:
-    meta = {"help": help, "group": group, "choices": choices, "size": size}
+             size: bool = False, parse: Callable[[str], Any] | None = None) -> Any:
+    meta = {"help": help, "group": group, "choices": choices, "size": size, "parse": parse}
     return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
 class Settings:
+    # store: every command that reads or writes the data root
+    data: Path = _setting(Path("data"), "Data root: media/<id>/ and transcripts/<id>/ live here.", "store")
+
     # media
-    data: Path = _setting(Path("data"), "Data root: media/<id>/ and transcripts/<id>/ live here.", "media")
     max_duration: float = _setting(1800.0, "Refuse media longer than this many seconds.", "media")
     max_filesize: int = _setting(2 * 1024**3, "Refuse media larger than this (bytes; 500M, 2G accepted).",
                                  "media", size=True)
@@ -61,7 +119,7 @@ class Settings:
                              choices=("transcribe", "translate"))
     asr_beam_size: int = _setting(5, "Beam size for decoding.", "speech")
     asr_temperatures: str = _setting("0,0.2,0.4,0.6,0.8,1.0", "Temperature fallback sequence, "
-                                     "comma-separated.", "speech")
+                                     "comma-separated.", "speech", parse=parse_temperatures)
     asr_vad: bool = _setting(True, "Voice activity detection (Silero, bundled) before decoding.", "speech")
     asr_initial_prompt: str | None = _setting(None, "Initial prompt passed to Whisper.", "speech")
     asr_hotwords: str | None = _setting(None, "Hotwords passed to Whisper.", "speech")
@@ -98,16 +156,37 @@ class Settings:
 
     # analysis
     lexicons: str = _setting("default", "Lexicon files or folders of *.txt, comma-separated; \"default\" is "
-                                        "the shipped recruitment lexicon (\"\" for none).", "analysis")
+                                        "the shipped recruitment lexicon (\"\" for none).", "analysis",
+                             parse=parse_lexicons)
     phone_regions: str = _setting("RU,CN", "Regions tried in order for phone numbers written without a "
                                            "country code (8 9xx... is Russian, 1xx xxxx xxxx Chinese).",
-                                  "analysis")
+                                  "analysis", parse=parse_phone_regions)
     qr_fps: float = _setting(2.0, "Frames per second scanned for QR codes (0: off).", "analysis")
 
     # queue
     redis_url: str = _setting("redis://localhost:6379/0", "Redis for the job queue.", "queue")
+    # worker
     job_heartbeat: int = _setting(30, "Seconds without a heartbeat after which a running job counts as "
-                                      "abandoned (its worker died) and is queued again.", "queue")
+                                      "abandoned (its worker died) and is queued again.", "worker")
+
+    def __post_init__(self) -> None:
+        # Also for settings built directly (not through `load`): a bad list fails here, at once.
+        for f in dataclasses.fields(self):
+            parse = f.metadata["parse"]
+            if parse is not None:
+                _checked(parse, getattr(self, f.name), env_name(f.name))
+
+    @property
+    def asr_temperature_values(self) -> tuple[float, ...]:
+        return parse_temperatures(self.asr_temperatures)
+
+    @property
+    def phone_region_codes(self) -> tuple[str, ...]:
+        return parse_phone_regions(self.phone_regions)
+
+    @property
+    def lexicon_paths(self) -> tuple[Path, ...]:
+        return parse_lexicons(self.lexicons)
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -125,7 +204,6 @@ class Settings:
                 values[key] = parse_value(_FIELDS[key], value, source="--" + key.replace("_", "-")) \
                     if isinstance(value, str) else value
         return cls(**values)
-
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -150,9 +228,19 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
+def _checked(parse: Callable[[str], Any], raw: str, source: str) -> Any:
+    try:
+        return parse(raw)
+    except ValueError as e:
+        raise ConfigError(f"{source}={raw!r} is not valid: {e}") from None
+
+
 def parse_value(f: dataclasses.Field, raw: str, source: str) -> Any:
     tp = base_type(f.name)
     text = raw.strip()
+    if f.metadata["parse"] is not None:
+        _checked(f.metadata["parse"], text, source)  # named as the user gave it; the raw text is kept
+        return text
     try:
         if f.metadata.get("size"):
             return parse_size(text)
@@ -179,21 +267,48 @@ def parse_value(f: dataclasses.Field, raw: str, source: str) -> Any:
         raise ConfigError(f"{source}={raw!r} is not valid: {e}") from None
 
 
-def fields_in(groups: Iterable[str]) -> list[dataclasses.Field]:
-    wanted = set(groups)
-    return [f for f in dataclasses.fields(Settings) if f.metadata["group"] in wanted]
+def fields_in(groups: Iterable[str], names: Iterable[str] = ()) -> list[dataclasses.Field]:
+    """The settings of `groups`, plus single settings by name, in declaration order."""
+    wanted, named = set(groups), set(names)
+    unknown = named - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown setting(s) {sorted(unknown)}")
+    return [f for f in dataclasses.fields(Settings) if f.metadata["group"] in wanted or f.name in named]
+
+
+def format_size(n: int) -> str:
+    """2147483648 -> "2G", 524288000 -> "500M"; other counts of bytes as they are."""
+    for suffix, scale in _SIZE_UNITS:
+        if n >= scale and n % scale == 0:
+            return f"{n // scale}{suffix}"
+    return str(n)
+
+
+def format_value(field_name: str, value: Any) -> str:
+    """A setting's value as its environment variable would spell it ("0"/"1", "2G", "" for none)."""
+    if value is None:
+        return ""
+    if _FIELDS[field_name].metadata["size"]:
+        return format_size(int(value))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 def describe() -> list[tuple[str, str, str, str]]:
     """(environment variable, option, default, help) for every setting: the README table's rows."""
-    rows = []
-    for f in dataclasses.fields(Settings):
-        default = f.default
-        if f.metadata.get("size"):
-            shown = f"{default // 1024**3}G"
-        elif isinstance(default, bool):
-            shown = "1" if default else "0"
-        else:
-            shown = "" if default is None else str(default)
-        rows.append((env_name(f.name), "--" + f.name.replace("_", "-"), shown, f.metadata["help"]))
-    return rows
+    return [(env_name(f.name), "--" + f.name.replace("_", "-"), format_value(f.name, f.default), f.metadata["help"])
+            for f in dataclasses.fields(Settings)]
+
+
+def markdown_table() -> str:
+    """The README's settings table (`vidscribe settings --markdown`)."""
+    rows = [f"| `{env}` | `{option}` | {f'`{default}`' if default else ''} | {help_text} |"
+            for env, option, default, help_text in describe()]
+    return "\n".join(["| Environment variable | Option | Default | Meaning |", "|---|---|---|---|", *rows])
+
+
+def current_values(settings: Settings) -> list[str]:
+    """`VIDSCRIBE_X=value` per setting, each value as `describe` and the variable spell it."""
+    return [f"{env_name(f.name)}={format_value(f.name, getattr(settings, f.name))}"
+            for f in dataclasses.fields(settings)]

@@ -205,3 +205,32 @@ def test_a_bad_forced_redownload_keeps_the_good_media(clips, http_server, data_r
     assert (media / "audio.wav").is_file() and (media / "info.json").is_file()
     assert read_transcript(data_root / "transcripts" / video_id / "transcript.json").video.sha256 == \
         hashlib.sha256(good).hexdigest()
+
+
+def test_from_file_comments(clips, data_root, tmp_path):
+    from vidscribe.cli import source_lines
+
+    assert source_lines(["# a list\n", "clip.mp4  # the one from Tuesday\n", "\n", "https://x/#/video/1\n",
+                         "  b.mp4\t# tab before the comment\n", "c#1.mp4\n"]) == \
+        ["clip.mp4", "https://x/#/video/1", "b.mp4", "c#1.mp4"]
+    listing = tmp_path / "sources.txt"
+    listing.write_text(f"# clips to read\n{clips['small']}  # a note about it\n", encoding="utf-8")
+    result = run(["--from-file", str(listing)], data_root)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("\t")[0].startswith("file-")
+
+
+def test_stage_help_names_the_stages():
+    from vidscribe import pipeline
+
+    text = " ".join(CliRunner().invoke(cli, ["process", "--help"]).output.split())
+    assert ", ".join([pipeline.MEDIA_STAGE, *pipeline.stage_names()]) in text
+
+
+@pytest.mark.parametrize("option", [["--phone-regions", "RU,XX"], ["--asr-temperatures", "0,hot"],
+                                    ["--lexicons", "/no/such/lexicon.txt"]])
+def test_bad_list_settings_fail_before_any_work(clips, data_root, option):
+    result = run([*option, str(clips["small"])], data_root)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: --" + option[0][2:])
+    assert not (data_root / "media").exists() or not list((data_root / "media").iterdir())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import threading
 import zlib
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from queue_helpers import start_worker, wait_until
 from redis import Redis
 from rq.job import Job
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
 from rq.serializers import JSONSerializer
 
 from vidscribe import pipeline
@@ -64,7 +66,7 @@ def test_redis_unreachable_is_one_line(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_enqueue_dedupes_and_jobs_are_json(variants, http_server, worker_env, redis_url, data_root):
+def test_enqueue_dedupes_and_jobs_are_json(variants, http_server, worker_env, redis_url, data_root, tmp_path):
     env = {**worker_env, "VIDSCRIBE_DATA": str(data_root)}
     url = http_server.add("v/0.mp4", variants[0])
     first = vs("enqueue", url, "ftp://nope/x.mp4", env=env)
@@ -78,10 +80,15 @@ def test_enqueue_dedupes_and_jobs_are_json(variants, http_server, worker_env, re
     raw = Redis.from_url(redis_url).hget(f"rq:job:{fetch_job_id(url)}", "data")
     assert json.loads(zlib.decompress(raw))[0] == "vidscribe.queue.jobs.fetch_job"  # RQ zlib-compresses it
 
-    proc = start_worker(env, "--burst")
+    proc = start_worker(env, "--burst", log=tmp_path / "worker.log")
     assert proc.wait(timeout=180) == 0
     video_id = video_id_of(data_root, url)
     assert video_id and complete(Store(data_root), video_id)
+    log = (tmp_path / "worker.log").read_text()
+    assert "worker " in log.splitlines()[0] and "started: queues" in log.splitlines()[0]
+    for stage in [pipeline.MEDIA_STAGE, *pipeline.stage_names()]:  # one line per job: ID, stage, status, time
+        assert re.search(rf"{video_id} {stage}: (done|skipped) \(\d+\.\d s\)", log), (stage, log)
+    assert "ftp://nope" not in log  # refused when queued: never reached the worker
     done = vs("enqueue", url, env=env)
     assert done.stdout.strip().endswith("refused: already processed (use --force to redo it)")
     assert done.stdout.split("\t")[1] == video_id or done.stdout.split("\t")[1] == "-"
@@ -227,12 +234,19 @@ def test_retry_failed_requeues_failed_fetches_and_stages(variants, http_server, 
     record = SourceLedger(data_root).get(url)
     assert record.status == "failed" and "HTTP 404" in record.error
 
+    conn = Redis.from_url(redis_url)
+    failed_registry = FailedJobRegistry("download", connection=conn, serializer=JSONSerializer)
+    assert fetch_job_id(url) in failed_registry.get_job_ids()
+
     http_server.add("later/clip.mp4", variants[2])
     result = vs("retry-failed", env=env)
     assert result.exit_code == 0 and result.stdout.strip().endswith("\tqueued")
+    assert fetch_job_id(url) not in failed_registry.get_job_ids()  # re-queued: no longer listed as failed
     assert start_worker(env, "--burst").wait(timeout=180) == 0
     record = SourceLedger(data_root).get(url)
     assert record.status == "done" and complete(Store(data_root), record.video_id)
+    finished = FinishedJobRegistry("download", connection=conn, serializer=JSONSerializer)
+    assert fetch_job_id(url) in finished.get_job_ids() and fetch_job_id(url) not in failed_registry.get_job_ids()
     assert "no failed videos or sources" in vs("retry-failed", env=env).stderr
 
 

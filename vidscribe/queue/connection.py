@@ -3,6 +3,8 @@ rq-dashboard can read them and nothing arriving from Redis is executed as data."
 
 from __future__ import annotations
 
+import re
+
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -12,6 +14,14 @@ from vidscribe.errors import ConfigError
 
 # In the order a worker serves them by default: finish videos already under way before starting new ones.
 QUEUE_NAMES = ("post", "subtitles", "speech", "download")
+_USERINFO_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@/]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
+def redacted(url: str) -> str:
+    """`url` with any password (user info or `?password=`) replaced by ***, fit for logs and messages."""
+    url = _USERINFO_PASSWORD.sub(r"\1:***@", url, count=1)
+    return _QUERY_PASSWORD.sub(r"\1***", url)
 
 
 def connect(url: str) -> Redis:
@@ -19,7 +29,7 @@ def connect(url: str) -> Redis:
         conn = Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         conn.ping()
     except (RedisError, ValueError, OSError) as e:
-        raise ConfigError(f"cannot reach Redis at {url} ({e}); start redis-server or set "
+        raise ConfigError(f"cannot reach Redis at {redacted(url)} ({e}); start redis-server or set "
                           "VIDSCRIBE_REDIS_URL") from None
     return conn
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis import Redis
 from rq import Retry
@@ -15,8 +16,9 @@ from rq.serializers import JSONSerializer
 
 from vidscribe import pipeline
 from vidscribe.errors import VidscribeError
-from vidscribe.media.fetch import guess_video_id, stored_media
-from vidscribe.media.urls import classify
+from vidscribe.media.fetch import guess_video_id, sha256_file, stored_media
+from vidscribe.media.ids import video_id_from_content
+from vidscribe.media.urls import canonical_source, classify
 from vidscribe.queue.connection import get_queue
 from vidscribe.settings import Settings
 from vidscribe.transcripts.model import Transcript
@@ -42,7 +44,13 @@ class Submission:
     refused: str | None = None  # the one-line reason nothing was queued
 
     def line(self) -> str:
-        what = f"refused: {self.refused}" if self.refused else "queued"
+        """`source <tab> video ID or - <tab> queued | refused: reason`."""
+        if self.refused:
+            # Some reasons already say it ("refused: 127.0.0.1 is a private address"): say it once.
+            reason = self.refused.removeprefix("refused:").strip()
+            what = f"refused: {reason}"
+        else:
+            what = "queued"
         return f"{self.source}\t{self.video_id or '-'}\t{what}"
 
 
@@ -64,6 +72,18 @@ def active_job(conn: Redis, job_id: str) -> Job | None:
     except NoSuchJobError:
         return None
     return job if job.get_status(refresh=False) in ACTIVE else None
+
+
+def _forget_ended(conn: Redis, job_id: str) -> None:
+    """Delete an ended job (failed, finished, stopped, canceled) about to be queued again under the
+    same ID, registries included: otherwise it would stay listed as failed (`rq info`, rq-dashboard)
+    after its re-run finished. An active job is left alone (callers reuse it instead)."""
+    try:
+        job = Job.fetch(job_id, connection=conn, serializer=JSONSerializer)
+    except NoSuchJobError:
+        return
+    if job.get_status(refresh=False) not in ACTIVE:
+        job.delete(remove_from_queue=True)
 
 
 def downstream(stage: str) -> list[str]:
@@ -103,6 +123,7 @@ def enqueue_stages(conn: Redis, data: str, video_id: str, stages: Iterable[str],
         if existing:
             jobs[name] = existing
             continue
+        _forget_ended(conn, job_id)
         parents = [jobs[d] for d in stage.after if d in jobs]
         # allow_failure: align what exists even if one track failed.
         depends = Dependency(jobs=parents, allow_failure=True) if parents else None
@@ -117,6 +138,7 @@ def _enqueue_fetch(conn: Redis, settings: Settings, source: str, force: bool) ->
     job_id = fetch_job_id(source)
     # Recorded before the job exists: a fast worker's "running"/"done" must not be overwritten.
     SourceLedger(settings.data).put(SourceRecord(source, "queued", job_id=job_id))
+    _forget_ended(conn, job_id)
     get_queue("download", conn).enqueue(
         "vidscribe.queue.jobs.fetch_job", args=(source, data_arg(settings), force), job_id=job_id,
         retry=RETRY, job_timeout=FETCH_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
@@ -134,31 +156,43 @@ def submit(conn: Redis, settings: Settings, source: str, force: bool = False) ->
     store = Store(settings.data)
     text = source.strip()
     try:
-        ref = classify(text, settings.allow_private_urls)
-        if ref.path is not None:
-            if not ref.path.is_file():
-                raise VidscribeError("no such file", source=text)
-            text = str(ref.path.resolve())  # workers may run elsewhere in the tree: pass an absolute path
-            video_id = None  # a content hash; the fetch job computes it without copying twice
-        else:
-            video_id = guess_video_id(text)  # for finding earlier work only: fetching tells for sure
+        text, video_id, certain = _identify(text, settings)
     except VidscribeError as e:
-        return Submission(source, None, refused=e.reason)
+        return Submission(text, None, refused=e.reason)
 
     if active_job(conn, fetch_job_id(text)):
-        return Submission(source, None, refused="already queued")
+        return Submission(text, video_id if certain else None, refused="already queued")
     record = SourceLedger(settings.data).get(text)
     video_id = video_id or (record.video_id if record else None)
     if video_id and store.exists(video_id) and not force:
         transcript = store.load(video_id)
         if complete(transcript):
-            return Submission(source, video_id, refused="already processed (use --force to redo it)")
+            return Submission(text, video_id, refused="already processed (use --force to redo it)")
         if stored_media(store, video_id):  # fetched before: finish it without downloading again
             jobs = enqueue_stages(conn, data_arg(settings), video_id, stages_to_run(transcript),
                                   transcript.video.duration)
-            return Submission(source, video_id, tuple(jobs))
-    known = video_id if video_id and store.exists(video_id) else None
-    return Submission(source, known, (_enqueue_fetch(conn, settings, text, force),))
+            return Submission(text, video_id, tuple(jobs))
+    known = video_id if video_id and (certain or store.exists(video_id)) else None
+    return Submission(text, known, (_enqueue_fetch(conn, settings, text, force),))
+
+
+def _identify(text: str, settings: Settings) -> tuple[str, str | None, bool]:
+    """(source as queued, video ID if known, whether that ID is certain) for one source.
+
+    A local file is queued by its absolute path (workers run in other working directories) and its
+    ID is its content hash, known now. A URL's ID is only a guess, for finding earlier work:
+    fetching tells for sure."""
+    ref = classify(text, settings.allow_private_urls)
+    if ref.path is None:
+        return text, guess_video_id(text), False
+    if not ref.path.is_file():
+        raise VidscribeError("no such file", source=text)
+    path = canonical_source(str(ref.path))  # absolute, as the transcript will store it
+    try:
+        digest = sha256_file(Path(path))
+    except OSError as e:
+        raise VidscribeError(f"cannot read the file: {e.strerror or e}", source=text) from None
+    return path, video_id_from_content(digest), True
 
 
 def reprocess(conn: Redis, settings: Settings, video_ids: Iterable[str], stage: str | None = None

@@ -1,11 +1,19 @@
 """The job functions RQ runs: importable, JSON-safe arguments, JSON-safe results.
 
+Settings other than the data root are the worker's own: `vidscribe worker` hands its `Settings`
+to `use_settings` once per process and every job reads them from there (jobs carry only the data
+root, chosen by the command that queued them).
+
 A `VidscribeError` marked permanent (404, unsupported URL, not a video, too long) fails the job at
 once; anything transient (network, HTTP 5xx) is raised for RQ to retry with back-off.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 from redis.exceptions import RedisError
@@ -17,6 +25,32 @@ from vidscribe.queue import graph
 from vidscribe.settings import Settings
 from vidscribe.transcripts.sources import SourceLedger, SourceRecord
 from vidscribe.transcripts.store import Store
+
+log = logging.getLogger(__name__)
+
+_settings: Settings | None = None  # the worker's, set once per process by `use_settings`
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make `settings` the ones every later job in this process runs with (the data root aside);
+    None goes back to reading them from the environment for each job."""
+    global _settings
+    _settings = settings
+
+
+def worker_settings() -> Settings:
+    """The settings `use_settings` set; without them, this process's environment's (read each time,
+    so a worker made without `run_worker`, e.g. in a test, follows its environment)."""
+    return _settings if _settings is not None else Settings.load()
+
+
+def _settings_for(data: str) -> Settings:
+    return dataclasses.replace(worker_settings(), data=Path(data))
+
+
+def job_line(who: str, stage: str, status: str, seconds: float, detail: str | None = None) -> str:
+    """The worker's one log line per job: `video-id stage: status (1.2 s)[: detail]`."""
+    return f"{who} {stage}: {status} ({seconds:.1f} s)" + (f": {detail}" if detail else "")
 
 
 def _permanent(error: Exception) -> bool:
@@ -34,7 +68,8 @@ def _fail(error: Exception) -> NoReturn:
 
 def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
     """Media stage for one source, then the video's stage graph."""
-    settings = Settings.load(data=data)
+    started = time.monotonic()
+    settings = _settings_for(data)
     store, ledger = Store(settings.data), SourceLedger(settings.data)
     job = get_current_job()
     job_id = job.id if job else None
@@ -49,16 +84,18 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
     todo = pipeline.stage_names() if force else graph.stages_to_run(transcript)
     jobs = graph.enqueue_stages(job.connection, str(settings.data), video.id, todo, video.duration) \
         if job and todo else []
+    log.info(job_line(video.id, pipeline.MEDIA_STAGE, "done", time.monotonic() - started))
     return {"video_id": video.id, "jobs": jobs}
 
 
 def stage_job(video_id: str, stage: str, data: str) -> dict[str, Any]:
-    settings = Settings.load(data=data)
+    settings = _settings_for(data)
     try:
-        record = pipeline.run_stage(pipeline.get_stage(stage), video_id, settings, Store(settings.data),
+        record = pipeline.run_stage(stage, video_id, settings, Store(settings.data),
                                     reraise=True)
     except Exception as e:
         _fail(e)
+    log.info(job_line(video_id, stage, record.status, record.seconds, record.error))
     return {"video_id": video_id, "stage": stage, "status": record.status, "seconds": record.seconds}
 
 

@@ -14,6 +14,7 @@ from redis import Redis
 
 from vidscribe import pipeline
 from vidscribe.queue.connection import QUEUE_NAMES, get_queue
+from vidscribe.terminal import exact_line, one_line
 from vidscribe.transcripts.sources import SourceLedger
 from vidscribe.transcripts.store import Store
 
@@ -40,7 +41,7 @@ class Summary:
             out.append("queued in Redis: " + ", ".join(f"{q} {n}" for q, n in self.queues.items()))
         if self.failed:
             out.append(f"failed ({len(self.failed)}):")
-            out += [f"  {who}\t{stage}\t{reason}" for who, stage, reason in self.failed]
+            out += [f"  {exact_line(who)}\t{stage}\t{one_line(reason)}" for who, stage, reason in self.failed]
         return out
 
 
@@ -72,7 +73,9 @@ def summarise(store: Store, conn: Redis | None = None) -> Summary:
 def video_lines(store: Store, video_id: str) -> list[str]:
     transcript = store.load(video_id)
     video = transcript.video
-    out = [f"{video.id}\t{video.source}", f"  title: {video.title or '-'}  uploader: {video.uploader or '-'}  "
+    # Titles, uploaders and sources come from outside: shown, never obeyed by the terminal.
+    out = [f"{video.id}\t{exact_line(video.source)}",
+           f"  title: {one_line(video.title) or '-'}  uploader: {one_line(video.uploader) or '-'}  "
            f"duration: {video.duration or 0:.1f} s"]
     for name in [pipeline.MEDIA_STAGE, *pipeline.stage_names()]:
         record = transcript.stages.get(name)
@@ -83,6 +86,6 @@ def video_lines(store: Store, video_id: str) -> list[str]:
         if record.finished_at:
             line += f"  {record.finished_at}"
         if record.error:
-            line += f"  {record.error}"
+            line += f"  {one_line(record.error)}"
         out.append(line)
     return out

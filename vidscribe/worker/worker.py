@@ -19,19 +19,23 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from redis import Redis
 from rq.executions import Execution
 from rq.job import Job
+from rq.job_lifecycle import call_exception_handlers
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
+from rq.utils import now
 from rq.worker import SimpleWorker, WorkerStatus
 
-from vidscribe.queue.connection import QUEUE_NAMES, get_queue
+from vidscribe.errors import VidscribeError
+from vidscribe.queue import jobs
+from vidscribe.queue.connection import QUEUE_NAMES, get_queue, redacted
+from vidscribe.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
 
 # The only functions a vidscribe worker runs. RQ would call any importable name a job holds, so
 # anyone able to write to Redis could otherwise run code on the workers.
@@ -53,6 +57,23 @@ class VidscribeWorker(SimpleWorker):
                                     "function", execution=execution)
             return False
         return super().perform_job(job, queue, execution)
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """One log line per failed job; the traceback only for a bug, never for an expected refusal
+        (a VidscribeError: bad source, private address, missing model...). RQ stores the full
+        traceback with the job either way (`rq info`)."""
+        error: BaseException | None = exc_info[1] if len(exc_info) > 1 else None
+        started = job.started_at
+        seconds = (now() - started).total_seconds() if started else 0.0
+        who, stage = _job_subject(job)
+        status = "failed, will retry" if job.retries_left else "failed"
+        if isinstance(error, VidscribeError):
+            detail = error.reason
+            log.warning(jobs.job_line(who, stage, status, seconds, detail))
+        else:
+            detail = f"{type(error).__name__}: {error}" if error else "unknown error"
+            log.error(jobs.job_line(who, stage, status, seconds, detail), exc_info=error or True)
+        call_exception_handlers(self._exc_handlers, job, *exc_info)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.heartbeat_ttl
@@ -87,6 +108,27 @@ class VidscribeWorker(SimpleWorker):
         self._heart.start()
 
 
+def _job_subject(job: Job) -> tuple[str, str]:
+    """(video ID or source, stage) of one of our jobs, from its JSON arguments."""
+    try:
+        args = list(job.args)
+    except Exception:  # arguments that do not deserialise: name the job instead
+        return job.id, "job"
+    if job.func_name == "vidscribe.queue.jobs.stage_job" and len(args) >= 2:
+        return str(args[0]), str(args[1])
+    if job.func_name == "vidscribe.queue.jobs.fetch_job" and args:
+        return str(args[0]), "media"
+    return job.id, job.func_name.rsplit(".", 1)[-1]
+
+
+def start_line(worker: SimpleWorker, settings: Settings) -> str:
+    """What a starting worker says: its queues, Redis (no password), data root and speech model."""
+    queues = ",".join(worker.queue_names())
+    model = settings.asr_model or "default (large-v3 on CUDA, small on CPU)"
+    return (f"worker {worker.name} started: queues {queues}; redis {redacted(settings.redis_url)}; "
+            f"data root {settings.data.resolve()}; speech model {model} on {settings.asr_device}")
+
+
 def make_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, name: str | None = None,
                 heartbeat: int = 30) -> VidscribeWorker:
     heartbeat = max(2, heartbeat)
@@ -97,9 +139,13 @@ def make_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, name: str | No
     return worker
 
 
-def run_worker(conn: Redis, queues: Sequence[str] = QUEUE_NAMES, burst: bool = False,
-               name: str | None = None, heartbeat: int = 30, with_scheduler: bool = True) -> bool:
-    """Work until stopped (or, with `burst`, until the queues are empty). The scheduler runs in the
-    worker so retries with back-off come back on time."""
-    worker = make_worker(conn, queues, name, heartbeat)
+def run_worker(conn: Redis, settings: Settings, queues: Sequence[str] = QUEUE_NAMES, burst: bool = False,
+               name: str | None = None, with_scheduler: bool = True) -> bool:
+    """Work until stopped (or, with `burst`, until the queues are empty) with `settings` for every
+    job (the data root aside, which each job names). The scheduler runs in the worker so retries
+    with back-off come back on time."""
+    jobs.use_settings(settings)
+    worker = make_worker(conn, queues, name, settings.job_heartbeat)
+    log.info(start_line(worker, settings))
+    # RQ's own log stays at warnings: vidscribe logs one line per job itself.
     return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="WARNING")
