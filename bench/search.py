@@ -1,6 +1,9 @@
 """Benchmark corpus search: build the index over synthetic transcripts (default 10,000 of 40 lines:
 Chinese subtitles, Russian or English speech, an account watermark) and time queries.
 
+Some clips carry findings (amounts, a hotline number), so the queries include phone numbers in
+other spellings, a 4-digit prefix and amounts, found through the findings' normalised values.
+
 Reports the time to write the corpus (not the index's cost), the full index build, the no-change
 freshness check that `search()` runs first (one stat per transcript), an incremental update after
 changing 1% of the files, and per-query latency of `search(..., refresh=False)`: median, p95 and
@@ -29,15 +32,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
-from vidscribe.corpus.index import count_matches, index_path, rebuild_index, search, update_index  # noqa: E402
-from vidscribe.corpus.synthetic import synthetic_transcript, write_corpus  # noqa: E402
+from vidscribe.corpus.index import index_path, rebuild_index, update_index  # noqa: E402
+from vidscribe.corpus.query import count_matches, search  # noqa: E402
+from vidscribe.corpus.synthetic import pool_phone, synthetic_transcript, write_corpus  # noqa: E402
 from vidscribe.transcripts.store import Store  # noqa: E402
 
 TARGET_MS = 50.0
 QUERIES: list[tuple[str, str | None]] = [
     ("军", None),  # one common character
     ("签约", None),  # two characters
-    ("奖金", "subtitle"),
+    ("奖金", "subtitles"),
     ("加入俄罗斯军队", None),
     ("签约奖金两百万卢布", None),
     ("簽約獎金", None),  # traditional query on simplified text
@@ -49,6 +53,14 @@ QUERIES: list[tuple[str, str | None]] = [
     ("一", None),
     ("zzzz", None),  # no hits
     ('NEAR "x" -y *', None),  # query syntax, searched as text
+    # Findings by normalised value: a hotline number in other spellings, a prefix, an amount.
+    (f"+7{pool_phone(1)}", None),
+    (f"8 ({pool_phone(1)[:3]}) {pool_phone(1)[3:6]}-{pool_phone(1)[6:8]}-{pool_phone(1)[8:]}", None),
+    ("7900", None),  # a 4-digit prefix: every hotline under +7 900
+    ("2000000", None),
+    ("200000", "speech"),
+    ("2,000,000 рублей", None),
+    ("@recruit_042", None),
 ]
 
 
@@ -58,6 +70,24 @@ def _ms(seconds: float) -> float:
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _time_queries(store: Store, repeat: int, limit: int) -> list[dict[str, Any]]:
+    queries = []
+    for query, track in QUERIES:
+        times = []
+        hits: list = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            hits = search(store, query, track=track, limit=limit, refresh=False)
+            times.append(time.perf_counter() - started)
+        times.sort()
+        queries.append({
+            "query": query, "track": track, "hits": len(hits), "matches": count_matches(store, query, track),
+            "median_ms": _ms(statistics.median(times)), "p95_ms": _ms(times[int(0.95 * (len(times) - 1))]),
+            "max_ms": _ms(times[-1]),
+        })
+    return queries
 
 
 def run(count: int, repeat: int, limit: int, data: Path | None, keep: bool) -> dict[str, Any]:
@@ -96,20 +126,7 @@ def run(count: int, repeat: int, limit: int, data: Path | None, keep: bool) -> d
         report["update_1pct_s"] = round(time.perf_counter() - started, 2)
         report["update_1pct_videos"] = stats.updated
 
-        queries = []
-        for query, track in QUERIES:
-            times = []
-            hits: list = []
-            for _ in range(repeat):
-                started = time.perf_counter()
-                hits = search(store, query, track=track, limit=limit, refresh=False)
-                times.append(time.perf_counter() - started)
-            times.sort()
-            queries.append({
-                "query": query, "track": track, "hits": len(hits), "matches": count_matches(store, query, track),
-                "median_ms": _ms(statistics.median(times)), "p95_ms": _ms(times[int(0.95 * (len(times) - 1))]),
-                "max_ms": _ms(times[-1]),
-            })
+        queries = _time_queries(store, repeat, limit)
         report["queries"] = queries
         started = time.perf_counter()
         search(store, "签约", limit=limit)

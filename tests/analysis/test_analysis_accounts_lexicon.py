@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from vidscribe.analysis.accounts import find_accounts
-from vidscribe.analysis.lexicon import default_lexicon_path, find_terms, load_lexicons, parse_lexicon
+from vidscribe.analysis.lexicon import find_terms, load_lexicons, parse_lexicon
 from vidscribe.analysis.text import fold
 from vidscribe.errors import ConfigError
+from vidscribe.settings import default_lexicon_path
 
 
 def accounts(text: str, watermark: bool = False) -> list[tuple[str, str | None, str]]:

@@ -4,8 +4,10 @@ traps that must not read as money: dates, times, years, percentages, IDs, phone 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vidscribe.analysis.money import find_money
+from vidscribe.analysis.money import find_money, parse_quantity
 from vidscribe.analysis.text import fold
 
 
@@ -98,3 +100,18 @@ def test_period_does_not_reach_back_past_another_amount():
 
 def test_period_stays_in_its_clause():
     assert [m.value for m in find_money(fold("月薪高，签约奖金200万卢布"))] == ["2000000 RUB"]
+
+
+@given(st.integers(0, 10**12), st.sampled_from(["", ",", " ", "."]))
+def test_parse_quantity_reads_grouped_digits(n, sep):
+    text = f"{n:,}".replace(",", sep) if sep else str(n)
+    if sep == "." and text.count(".") == 1:
+        return  # "1.500" is a decimal, not thousands
+    assert parse_quantity(text) == n
+
+
+def test_parse_quantity():
+    assert parse_quantity("200万") == parse_quantity("两百万") == parse_quantity("2 млн") == 2_000_000
+    assert parse_quantity("1,5 млн") == 1_500_000 and parse_quantity("200k") == 200_000
+    for text in ("一", "万", "军", "200万卢布", "2024年", "", "abc", "7 999 abc"):
+        assert parse_quantity(text) is None, text

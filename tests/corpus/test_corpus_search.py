@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vidscribe.corpus.index import count_matches, fts_query, index_path, rebuild_index, search, update_index
+from vidscribe.corpus.index import index_path, rebuild_index, update_index
+from vidscribe.corpus.query import count_matches, fts_query, search
 from vidscribe.corpus.synthetic import write_corpus
 from vidscribe.errors import VidscribeError
 from vidscribe.transcripts.model import Cue, Overlay, Segment, Speech, Subtitles, Transcript, VideoMeta
@@ -54,10 +55,10 @@ def where(hits) -> list[tuple[str, str, float]]:
 
 
 def test_one_and_two_character_chinese(store):
-    assert ("b-english", "subtitle", 0.0) in where(search(store, "军"))
-    assert ("a-recruit", "subtitle", 0.5) in where(search(store, "军"))
-    assert where(search(store, "签约")) == [("a-recruit", "subtitle", 3.0)]  # traditional text, simplified query
-    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitle", 3.0)]  # and the other way round
+    assert ("b-english", "subtitles", 0.0) in where(search(store, "军"))
+    assert ("a-recruit", "subtitles", 0.5) in where(search(store, "军"))
+    assert where(search(store, "签约")) == [("a-recruit", "subtitles", 3.0)]  # traditional text, simplified query
+    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitles", 3.0)]  # and the other way round
 
 
 def test_phrase_order_matters_for_chinese(store):
@@ -77,7 +78,10 @@ def test_yo_and_ye_are_one_letter(store):
 
 
 def test_track_filter(store):
-    assert {h.track for h in search(store, "军", track="subtitle", limit=500)} == {"subtitle"}
+    assert {h.track for h in search(store, "军", track="subtitles", limit=500)} == {"subtitles"}
+    # The old spelling is an alias: the same hits, spelled as the CLI's `show --track subtitles`.
+    assert search(store, "军", track="subtitle", limit=500) == search(store, "军", track="subtitles", limit=500)
+    assert count_matches(store, "军", track="subtitle") == count_matches(store, "军", track="subtitles")
     assert search(store, "军", track="speech") == []
     assert where(search(store, "抖音号", track="overlay"))[0] == ("a-recruit", "overlay", 0.0)
     with pytest.raises(VidscribeError, match="unknown track"):
@@ -136,10 +140,10 @@ def test_the_index_follows_the_files(store):
     stats = update_index(store)
     assert (stats.added, stats.updated, stats.removed, stats.videos) == (1, 1, 1, 63)
 
-    assert where(search(store, "新的招募广告")) == [("a-recruit", "subtitle", 0.0)]
+    assert where(search(store, "新的招募广告")) == [("a-recruit", "subtitles", 0.0)]
     assert where(search(store, "簽約獎金")) == []
     assert all(h.video_id != "b-english" for h in search(store, "军", limit=1000))
-    assert where(search(store, "第三个")) == [("d-new", "subtitle", 0.0)]
+    assert where(search(store, "第三个")) == [("d-new", "subtitles", 0.0)]
     nothing = update_index(store)
     assert (nothing.added, nothing.updated, nothing.removed) == (0, 0, 0)
 
@@ -147,7 +151,7 @@ def test_the_index_follows_the_files(store):
 def test_search_refreshes_by_default(store):
     search(store, "军")
     store.save(clip("e-late", cues=[(0.0, 1.0, "晚到的视频")]))
-    assert where(search(store, "晚到")) == [("e-late", "subtitle", 0.0)]
+    assert where(search(store, "晚到")) == [("e-late", "subtitles", 0.0)]
     store.save(clip("f-later", cues=[(0.0, 1.0, "更晚的视频")]))
     assert search(store, "更晚", refresh=False) == []
 
@@ -175,10 +179,10 @@ def test_unreadable_transcript_is_skipped_until_it_changes(store):
 def test_a_damaged_or_foreign_index_is_rebuilt(store):
     index_path(store).parent.mkdir(parents=True, exist_ok=True)
     index_path(store).write_bytes(b"this is not an sqlite file" * 100)
-    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitle", 3.0)]
+    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitles", 3.0)]
     with sqlite3.connect(index_path(store)) as conn:
         conn.execute("PRAGMA user_version = 99")
-    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitle", 3.0)]
+    assert where(search(store, "簽約獎金")) == [("a-recruit", "subtitles", 3.0)]
 
 
 def test_an_empty_data_root_is_left_alone(tmp_path):

@@ -16,13 +16,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from vidscribe.analysis.text import Match, fold
 from vidscribe.errors import ConfigError
+from vidscribe.settings import parse_lexicons
 
-DEFAULT = "default"  # in the `lexicons` setting: the shipped recruitment lexicon
 # Characters of space-separated words (and of IDs: "recruit_demo" is not the word "recruit").
 _ALNUM = r"[A-Za-z0-9_\u00C0-\u024F\u0400-\u04FF]"
 
@@ -75,10 +74,6 @@ def parse_lexicon(text: str, name: str) -> Lexicon:
     return Lexicon(name, tuple(terms.values()))
 
 
-def default_lexicon_path() -> Path:
-    return Path(str(resources.files("vidscribe.analysis") / "lexicons" / "recruitment.txt"))
-
-
 def load_lexicon(path: Path) -> Lexicon:
     try:
         return parse_lexicon(path.read_text(encoding="utf-8"), path.stem)
@@ -86,28 +81,13 @@ def load_lexicon(path: Path) -> Lexicon:
         raise ConfigError(f"cannot read lexicon {path}: {e}") from None
 
 
-def lexicon_paths(spec: str) -> list[Path]:
-    """The files named by the `lexicons` setting: comma-separated files or folders (their
-    *.txt), with "default" for the shipped recruitment lexicon; empty means none."""
-    paths: list[Path] = []
-    for item in (s.strip() for s in spec.split(",")):
-        if not item:
-            continue
-        if item == DEFAULT:
-            paths.append(default_lexicon_path())
-            continue
-        path = Path(item).expanduser()
-        if path.is_dir():
-            paths += sorted(path.glob("*.txt"))
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise ConfigError(f"lexicon {item!r} is neither a file nor a folder")
-    return paths
-
-
 def load_lexicons(spec: str) -> list[Lexicon]:
-    return [load_lexicon(p) for p in lexicon_paths(spec)]
+    """The lexicons a `lexicons` setting value names (see `vidscribe.settings.parse_lexicons`)."""
+    try:
+        paths = parse_lexicons(spec)
+    except ValueError as e:
+        raise ConfigError(f"lexicons: {e}") from None
+    return [load_lexicon(p) for p in paths]
 
 
 def find_terms(text: str, lexicons: list[Lexicon]) -> list[Match]:

@@ -22,6 +22,7 @@ from vidscribe.analysis.numerals import (
     parse_words,
 )
 from vidscribe.analysis.text import Match
+from vidscribe.chinese import HAN
 from vidscribe.transcripts.model import Money
 
 # Currency written after the amount. Order matters where one is a prefix of another.
@@ -45,7 +46,7 @@ def _alternation(table: dict[str, str], prefix: str) -> str:
     return "|".join(f"(?P<{prefix}_{code}>{pattern})" for code, pattern in table.items())
 
 
-_MULT_WORDS = sorted((w for w in MULTIPLIERS if len(w) > 1 and not re.match(r"[\u4e00-\u9fff]", w)),
+_MULT_WORDS = sorted((w for w in MULTIPLIERS if len(w) > 1 and not HAN.match(w)),
                      key=len, reverse=True)
 # Multiplier words after a number; single letters (200k, 200к, $2m) only when attached to it.
 _MULT = rf"(?:(?:{'|'.join(_MULT_WORDS)})(?!\w)\.?|(?<=\d)[kкm](?!\w)|[万亿千])"
@@ -105,7 +106,7 @@ def _value(qty: str) -> tuple[float, bool, float]:
     m = _QTY_SPLIT.match(qty.strip())
     assert m is not None
     num = m.group("num")
-    if re.search(r"[\u4e00-\u9fff]", num):
+    if HAN.search(num):
         value, parse, trailing = parse_chinese(num), parse_chinese, _CN_TRAILING.match(num)
     elif re.match(r"\d", num):
         value, parse, trailing = parse_arabic(num), parse_arabic, None
@@ -175,6 +176,19 @@ def find_money(text: str) -> list[Match]:
         money = Money(amount=lo, currency=currency, amount_max=hi, period=period)
         out.append(Match("money", money_value(money), span_start, span_end, money=money))
     return out
+
+
+_PLAIN_QTY = re.compile(rf"(?:{CHINESE}|{ARABIC})(?:\s*{_MULT})*", re.IGNORECASE)
+
+
+def parse_quantity(text: str) -> float | None:
+    """The value of `text` (folded) when it is one number in digits or Chinese numerals, with any
+    grouping and multipliers: "2,000,000", "2 000 000", "200万", "两百万", "1,5 млн", "200k".
+    None for anything else, and for a lone Chinese character ("一", "万": words, not amounts)."""
+    text = text.strip()
+    if not _PLAIN_QTY.fullmatch(text) or (len(text) < 2 and not text.isdigit()):
+        return None
+    return _value(text)[0]
 
 
 def money_value(money: Money) -> str:

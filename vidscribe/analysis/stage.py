@@ -10,18 +10,15 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
-import phonenumbers
-
 from vidscribe.analysis.accounts import find_accounts
 from vidscribe.analysis.contacts import find_contacts
-from vidscribe.analysis.lexicon import Lexicon, find_terms, load_lexicons
+from vidscribe.analysis.lexicon import Lexicon, find_terms, load_lexicon
 from vidscribe.analysis.money import find_money
 from vidscribe.analysis.qr import QrSighting, scan_video
 from vidscribe.analysis.text import Line, Match, fold, to_finding, transcript_lines
-from vidscribe.errors import ConfigError, SourceError
+from vidscribe.errors import SourceError
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.transcripts.model import Finding, Transcript
-from vidscribe.transcripts.render import report
 
 VERSION = "1"
 MERGE_GAP = 1.0  # seconds: one finding repeated across touching cues or segments is one finding
@@ -91,19 +88,11 @@ def _order(f: Finding) -> tuple[float, int, str, str]:
     return (f.start if f.start is not None else -1.0, TRACK_ORDER.get(f.track, 9), f.kind, f.value)
 
 
-def phone_regions(spec: str) -> list[str]:
-    regions = [r.strip().upper() for r in spec.split(",") if r.strip()]
-    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
-    if unknown:
-        raise ConfigError(f"phone_regions: unknown region code(s) {', '.join(unknown)} (ISO 3166, e.g. RU,CN)")
-    return regions
-
-
 def run(ctx: StageContext) -> StageOutput:
     settings = ctx.settings
     t = ctx.transcript
-    lexicons = load_lexicons(settings.lexicons)
-    regions = phone_regions(settings.phone_regions)
+    lexicons = [load_lexicon(path) for path in settings.lexicon_paths]
+    regions = list(settings.phone_region_codes)
     findings = analyse(t, lexicons, regions)
     ctx.progress(0.1)
     if settings.qr_fps > 0 and t.video.has_video is not False:
@@ -114,9 +103,7 @@ def run(ctx: StageContext) -> StageOutput:
             found = []
         findings = sorted([*findings, *qr_findings(found, regions)], key=_order)
     ctx.progress(1.0)
-    # The report gains its findings section here (the align stage wrote it before there were any).
-    report_md = report(dataclasses.replace(t, findings=findings))
-    return StageOutput(changes={"findings": findings}, files={"transcript.md": report_md})
+    return StageOutput(changes={"findings": findings})  # the store renders transcript.md from them
 
 
 STAGE = Stage(name="analysis", version=VERSION, run=run, after=("align",), queue="post")

@@ -1,10 +1,18 @@
 """Corpus exports for spreadsheets and scripts: one row per finding or per aligned line, each with
 the video's ID, URL, uploader and times.
 
+Both formats have the same columns. A findings row also carries its times as mm:ss, the media's
+SHA-256, and for subtitle and overlay findings the OCR confidence of the cue (or overlay) it was
+read from and, for subtitles, that cue's keyframe image (a path relative to the data root).
+`url` is the video's web page URL, else its source URL; a local file's row has its path.
+
 CSV is written for spreadsheets: UTF-8 with a byte-order mark when written to a file (Excel reads
-Chinese and Cyrillic correctly only with it), and text cells that a spreadsheet would run as a
-formula (=, +, -, @ first: "+7 999 ..." or a hostile caption) prefixed with an apostrophe. JSONL
-keeps values exactly as they are, one JSON object per line.
+Chinese and Cyrillic correctly only with it), every cell with newlines, quotes or commas quoted,
+control and invisible bidi characters shown as `<U+XXXX>`, and text cells that a spreadsheet
+would run as a formula (=, @, tab or CR first, or + or - followed by anything but a number) prefixed
+with an apostrophe; a phone number or amount ("+79991234567", "+7 (999) 123-45-67") is left as it
+reads. JSONL keeps values exactly as they are, one JSON object per line, with control and bidi
+characters escaped as `\\uXXXX` (see `corpus.safe`).
 """
 
 from __future__ import annotations
@@ -12,42 +20,78 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TextIO
 
 from vidscribe.atomic import atomic_open
+from vidscribe.corpus.safe import csv_cell, json_line
+from vidscribe.corpus.values import video_url
 from vidscribe.errors import VidscribeError
-from vidscribe.transcripts.model import Transcript
+from vidscribe.transcripts.formats import mmss
+from vidscribe.transcripts.model import Cue, Finding, Overlay, Transcript
 from vidscribe.transcripts.store import Store
 
 Format = Literal["csv", "jsonl"]
 FORMATS = ("csv", "jsonl")
 
 VIDEO_COLUMNS = ["video_id", "url", "uploader", "uploader_id", "title", "upload_date"]
-FINDING_COLUMNS = [*VIDEO_COLUMNS, "kind", "value", "raw", "track", "start", "end", "amount", "amount_max",
-                   "currency", "period", "region", "label", "context"]
+FINDING_COLUMNS = [*VIDEO_COLUMNS, "sha256", "kind", "value", "raw", "track", "start", "end", "start_mmss",
+                   "end_mmss", "amount", "amount_max", "currency", "period", "region", "label", "confidence",
+                   "keyframe", "context"]
 TRANSCRIPT_COLUMNS = [*VIDEO_COLUMNS, "line", "start", "end", "subtitle", "speech", "agreement"]
 
 
 def _video(t: Transcript) -> dict[str, Any]:
     v = t.video
-    return {"video_id": v.id, "url": v.webpage_url or v.source, "uploader": v.uploader,
+    return {"video_id": v.id, "url": video_url(v.webpage_url, v.source), "uploader": v.uploader,
             "uploader_id": v.uploader_id, "title": v.title, "upload_date": v.upload_date}
+
+
+def _mmss(seconds: float | None) -> str | None:
+    return None if seconds is None else mmss(seconds)
+
+
+def _source_line(t: Transcript, f: Finding) -> Cue | Overlay | None:
+    """The subtitle cue or overlay a finding was read from: same start, same text (else the
+    first with the same start: the text may have been merged or edited since)."""
+    if t.subtitles is None or f.start is None:
+        return None
+    items: list[Cue] | list[Overlay] = (t.subtitles.cues if f.track in ("subtitle", "subtitles")
+                                        else t.subtitles.overlays if f.track == "overlay" else [])
+    same_start = [i for i in items if i.start == f.start]
+    return next((i for i in same_start if i.text.strip() == (f.context or "").strip()),
+                same_start[0] if same_start else None)
+
+
+def _keyframe(video_id: str, item: Cue | Overlay | None) -> str | None:
+    """The cue's keyframe relative to the data root (the transcript keeps it relative to its folder)."""
+    name = getattr(item, "keyframe", None)
+    if not name:
+        return None
+    path = PurePosixPath("transcripts", video_id, name)
+    return None if ".." in path.parts or PurePosixPath(name).is_absolute() else str(path)
+
+
+def finding_row(t: Transcript, f: Finding, video: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One export row: the finding, its video, and where it was read from."""
+    m = f.money
+    item = _source_line(t, f)
+    return {**(video or _video(t)), "sha256": t.video.sha256, "kind": f.kind, "value": f.value, "raw": f.raw,
+            "track": f.track, "start": f.start, "end": f.end, "start_mmss": _mmss(f.start),
+            "end_mmss": _mmss(f.end), "amount": m.amount if m else None,
+            "amount_max": m.amount_max if m else None, "currency": m.currency if m else None,
+            "period": m.period if m else None, "region": f.region, "label": f.label,
+            "confidence": item.confidence if item is not None else None,
+            "keyframe": _keyframe(t.video.id, item), "context": f.context}
 
 
 def finding_rows(transcripts: Iterable[Transcript]) -> Iterator[dict[str, Any]]:
     for t in transcripts:
         video = _video(t)
         for f in t.findings:
-            m = f.money
-            yield {**video, "kind": f.kind, "value": f.value, "raw": f.raw, "track": f.track,
-                   "start": f.start, "end": f.end, "amount": m.amount if m else None,
-                   "amount_max": m.amount_max if m else None, "currency": m.currency if m else None,
-                   "period": m.period if m else None, "region": f.region, "label": f.label,
-                   "context": f.context}
+            yield finding_row(t, f, video)
 
 
 def transcript_rows(transcripts: Iterable[Transcript]) -> Iterator[dict[str, Any]]:
@@ -56,19 +100,6 @@ def transcript_rows(transcripts: Iterable[Transcript]) -> Iterator[dict[str, Any
         for i, line in enumerate(t.aligned):
             yield {**video, "line": i + 1, "start": line.start, "end": line.end, "subtitle": line.subtitle,
                    "speech": line.speech, "agreement": line.agreement}
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)  # 2000000, not 2000000.0
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value  # shown as text, never evaluated
-    return value
 
 
 def write_rows(rows: Iterable[dict[str, Any]], columns: list[str], fmt: Format, out: TextIO) -> int:
@@ -80,11 +111,11 @@ def write_rows(rows: Iterable[dict[str, Any]], columns: list[str], fmt: Format, 
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
             count += 1
     else:
         for row in rows:
-            out.write(json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) + "\n")
+            out.write(json_line({c: row.get(c) for c in columns}))
             count += 1
     return count
 

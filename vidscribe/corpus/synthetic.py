@@ -1,14 +1,29 @@
 """Synthetic transcripts for the search tests and `bench/search.py`: recruitment-clip-like lines in
-Chinese, Russian and English, deterministic for a seed, with known phrases planted for queries.
+Chinese, Russian and English, deterministic for a seed, with known phrases planted for queries,
+and the findings the analysis stage would make of them: the amounts in the planted lines, and a
+contact phone number (one of `PHONE_POOL` hotlines, as recruiters reuse them) in some clips.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from pathlib import Path
 
-from vidscribe.transcripts.model import Cue, Overlay, Segment, Speech, Subtitles, Transcript, VideoMeta
+from vidscribe.analysis.money import find_money
+from vidscribe.analysis.text import fold
+from vidscribe.transcripts.model import (
+    Cue,
+    Finding,
+    Money,
+    Overlay,
+    Segment,
+    Speech,
+    Subtitles,
+    Transcript,
+    VideoMeta,
+)
 from vidscribe.transcripts.store import TRANSCRIPT_FILE
 
 ZH_LINES = [
@@ -36,6 +51,32 @@ _RU_WORDS = ["служба", "армия", "фронт", "деньги", "сем
              "паспорт", "документы", "приказ", "отбор", "медкомиссия"]
 
 
+PHONE_POOL = 300  # distinct hotline numbers across the corpus
+PHONE_SHARE = 0.2  # of clips that show one in a subtitle
+
+
+def pool_phone(i: int) -> str:
+    """The national number (10 digits, Russian mobile) of hotline `i`."""
+    return str(9_000_000_000 + (i % PHONE_POOL) * 7_919_113)
+
+
+@functools.cache
+def _amounts(text: str) -> list[tuple[str, str, Money | None]]:
+    return [(m.value, text[m.start:m.end], m.money) for m in find_money(fold(text))]
+
+
+def _findings(line: Segment | Cue, track: str) -> list[Finding]:
+    return [Finding("money", value, raw, line.start, line.end, track, context=line.text, money=money)
+            for value, raw, money in _amounts(line.text)]
+
+
+def _phone_cue(rng: random.Random, cue: Cue) -> tuple[Cue, Finding]:
+    n = pool_phone(rng.randrange(PHONE_POOL))
+    raw = f"+7 ({n[:3]}) {n[3:6]}-{n[6:8]}-{n[8:]}"
+    cue = Cue(cue.start, cue.end, f"电话 {raw}", cue.confidence)
+    return cue, Finding("phone", f"+7{n}", raw, cue.start, cue.end, "subtitle", context=cue.text, region="RU")
+
+
 def _filler(rng: random.Random) -> str:
     return "".join(rng.choice(_HAN) for _ in range(rng.randint(4, 14)))
 
@@ -56,12 +97,19 @@ def synthetic_transcript(index: int, rng: random.Random, lines: int = 40) -> Tra
         zh = rng.choice(ZH_LINES) if rng.random() < 0.3 else _filler(rng)
         cues.append(Cue(round(t, 2), round(t + length, 2), zh, round(rng.uniform(0.8, 1.0), 3)))
         t += length + rng.uniform(0.0, 0.5)
+    findings = [f for seg in segments for f in _findings(seg, "speech")]
+    findings += [f for cue in cues for f in _findings(cue, "subtitle")]
+    if cues and rng.random() < PHONE_SHARE:
+        at = rng.randrange(len(cues))
+        cues[at], phone = _phone_cue(rng, cues[at])
+        findings = [f for f in findings if not (f.track == "subtitle" and f.start == cues[at].start)] + [phone]
     overlay = Overlay(0.0, round(t, 2), f"抖音号：recruit_{index % 500:03d}", 0.95, kind="account")
     return Transcript(
         video=VideoMeta(id=video_id, source=f"https://www.douyin.com/video/{7300000000000000000 + index}",
                         title=f"Synthetic clip {index}", uploader=f"recruit_{index % 500:03d}", duration=round(t, 2)),
         speech=Speech(language="ru" if russian else "en", segments=segments),
         subtitles=Subtitles(cues=cues, overlays=[overlay]),
+        findings=sorted(findings, key=lambda f: (f.start or 0.0, f.track, f.kind, f.value)),
     )
 
 
