@@ -26,7 +26,6 @@ from vidscribe.speech.postprocess import timing_problems
 from vidscribe.speech.transcribe import (
     DecodeOptions,
     islands,
-    parse_temperatures,
     read_audio,
     speech_chunks,
     transcribe,
@@ -189,10 +188,9 @@ def test_islands_pack_speech_into_windows() -> None:
 
 
 def test_settings_are_checked() -> None:
-    assert parse_temperatures("0, 0.5,1") == (0.0, 0.5, 1.0)
-    for bad in ("", "hot", "-1", "0,nan"):
+    for bad in ("", "hot", "-1", "0,nan"):  # parsed when settings load, before any work
         with pytest.raises(ConfigError, match="VIDSCRIBE_ASR_TEMPERATURES"):
-            parse_temperatures(bad)
+            Settings.load(env={"VIDSCRIBE_ASR_TEMPERATURES": bad})
     with pytest.raises(ConfigError, match="BEAM_SIZE"):
         DecodeOptions.from_settings(tiny_settings(Path("x"), asr_beam_size=0))
     options = DecodeOptions.from_settings(tiny_settings(Path("x"), asr_language=" RU ", asr_hotwords=" ",
@@ -208,7 +206,7 @@ def test_decode_options_take_every_default_from_settings() -> None:
     options = DecodeOptions.from_settings(defaults)
     assert options == DecodeOptions(
         language=None, task=defaults.asr_task, beam_size=defaults.asr_beam_size,
-        temperatures=parse_temperatures(defaults.asr_temperatures), vad=defaults.asr_vad, initial_prompt=None,
+        temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), vad=defaults.asr_vad, initial_prompt=None,
         hotwords=None, no_speech_threshold=defaults.asr_no_speech_threshold,
         log_prob_threshold=defaults.asr_log_prob_threshold,
         compression_ratio_threshold=defaults.asr_compression_ratio_threshold,

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vidscribe.geometry import Box
 from vidscribe.subtitles.detect import ChangeTracker, propose_lines, text_bbox, text_mask
 
 W, H = 480, 120
@@ -52,7 +53,9 @@ def test_mask_sees_outlined_or_boxed_text_not_the_background(bright: bool, box: 
     empty, text = _mask(_frame(None, bright=bright)), _mask(_frame("JOIN ARMY", bright=bright, box=box))
     assert cv2.countNonZero(empty) < 30
     assert cv2.countNonZero(text) > 800
-    x0, y0, x1, y1 = text_bbox(text, 30)
+    box = text_bbox(text, 30)
+    assert isinstance(box, Box) and text_bbox(np.zeros_like(text), 30) is None
+    x0, y0, x1, y1 = box
     assert x0 < W // 4 and x1 > 3 * W // 4 and y0 < H // 2 < y1
 
 
@@ -98,6 +101,6 @@ def test_line_proposals_find_text_lines_in_a_whole_frame() -> None:
     frame[glyphs > 0] = 255
     boxes = propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
     centres = sorted(((x0 + x1) // 2, (y0 + y1) // 2) for x0, y0, x1, y1 in boxes)
-    assert len(boxes) == 2
+    assert len(boxes) == 2 and all(isinstance(b, Box) for b in boxes)
     assert abs(centres[0][0] - 95) < 60 and abs(centres[0][1] - 42) < 20
     assert abs(centres[1][0] - 640) < 30 and 600 < centres[1][1] < 640

@@ -13,6 +13,7 @@ import pytest
 from subtitle_clips import FPS, SUBTITLED, frame_times
 
 from vidscribe.errors import SourceError
+from vidscribe.geometry import Box
 from vidscribe.media.frames import Ahead, FrameReader, iter_frames, probe_video
 
 
@@ -58,7 +59,7 @@ def test_crop_is_a_view_and_ring_buffers_stay_valid(sub_clips: dict[str, Path]) 
     full = [frame.copy() for _, frame in iter_frames(path)]
     kept = []
     with FrameReader(path) as reader:
-        for i, (_, frame) in enumerate(reader.frames(crop=(10, 600, 400, 700), ring=3)):
+        for i, (_, frame) in enumerate(reader.frames(crop=Box(10, 600, 400, 700), ring=3)):
             assert frame.shape == (100, 390, 3)
             assert np.array_equal(frame, full[i][600:700, 10:400])
             kept.append(frame)

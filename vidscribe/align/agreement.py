@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from vidscribe.chinese import normalise_script
+from vidscribe.chinese import is_han, normalise_script
 from vidscribe.textdistance import edit_distance
 
 # Below this the texts differ in more than half their characters. Whisper's Mandarin character
@@ -29,13 +29,6 @@ MANDARIN_CODES = ("zh",)
 # One digit form on both sides: Whisper tends to write "20万", subtitles "二十万". A per-character
 # map cannot reconcile place values (十, 百), but it turns most number mismatches into one edit.
 _DIGITS = str.maketrans("〇零一二两三四五六七八九", "001223456789")
-
-
-def is_han(ch: str) -> bool:
-    """A CJK ideograph (the unified blocks and their extensions, compatibility ideographs)."""
-    cp = ord(ch)
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x3134F
-            or 0xF900 <= cp <= 0xFAFF or cp == 0x3007)
 
 
 def has_han(text: str | None) -> bool:

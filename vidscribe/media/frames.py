@@ -28,8 +28,7 @@ import cv2
 import numpy as np
 
 from vidscribe.errors import SourceError
-
-Crop = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels, end exclusive
+from vidscribe.geometry import Box
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class FrameReader:
         self._cap.release()
 
     def frames(self, *, every: float | None = None, times: Iterable[float] | None = None,
-               crop: Crop | None = None, ring: int = 1) -> Iterator[tuple[float, np.ndarray]]:
+               crop: Box | None = None, ring: int = 1) -> Iterator[tuple[float, np.ndarray]]:
         """Yield `(timestamp_seconds, frame)` in presentation order.
 
         `every`: seconds between yielded frames (the first frame at or after each multiple of
@@ -122,7 +121,7 @@ class FrameReader:
             if wanted is not None:
                 while next_t <= t + 1e-6:  # skip wanted times this frame already answered
                     next_t = next(wanted, math.inf)
-            yield t, (frame if crop is None else frame[crop[1]:crop[3], crop[0]:crop[2]])
+            yield t, (frame if crop is None else frame[crop.y0:crop.y1, crop.x0:crop.x1])
 
 
     def pictures(self, *, times: Iterable[float] | None = None, threaded: bool = True) -> Iterator[Picture]:
@@ -269,7 +268,7 @@ class Ahead:
 
 
 def iter_frames(path: str | Path, *, every: float | None = None, times: Iterable[float] | None = None,
-                crop: Crop | None = None, ring: int = 1,
+                crop: Box | None = None, ring: int = 1,
                 threads: int | None = None) -> Iterator[tuple[float, np.ndarray]]:
     """`FrameReader(path).frames(...)`, closing the file when the iteration ends."""
     with FrameReader(path, threads=threads) as reader:

@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from vidscribe.chinese import normalise_script
+from vidscribe.chinese import HAN, normalise_script
 from vidscribe.transcripts.model import Segment, Word
 
 # Languages whose Han characters are not Chinese: script conversion would corrupt them.
 NO_SCRIPT_CONVERSION = frozenset({"ja"})
-# Han ideographs (the characters OpenCC converts); other text skips the converter entirely.
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,8 @@ def normalises_script(language: str | None, mode: str) -> bool:
 
 
 def _script(text: str, mode: str) -> str:
-    return normalise_script(text, mode) if mode != "none" and _HAN.search(text) else text
+    # Only Han characters are what OpenCC converts: other text skips the converter entirely.
+    return normalise_script(text, mode) if mode != "none" and HAN.search(text) else text
 
 
 def _ms(seconds: float) -> float:

@@ -23,7 +23,6 @@ Language is detected once per clip, on its first 30 s of speech, unless forced.
 from __future__ import annotations
 
 import logging
-import math
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -91,7 +90,7 @@ class DecodeOptions:
         language = (settings.asr_language or "").strip().lower() or None
         return cls(language=None if language == "auto" else language, task=settings.asr_task,
                    beam_size=settings.asr_beam_size,
-                   temperatures=parse_temperatures(settings.asr_temperatures),
+                   temperatures=settings.asr_temperature_values,
                    vad=settings.asr_vad, initial_prompt=_text_or_none(settings.asr_initial_prompt),
                    hotwords=_text_or_none(settings.asr_hotwords),
                    no_speech_threshold=settings.asr_no_speech_threshold,
@@ -104,18 +103,6 @@ class DecodeOptions:
 
 def _text_or_none(text: str | None) -> str | None:
     return text.strip() or None if text else None
-
-
-def parse_temperatures(text: str) -> tuple[float, ...]:
-    """"0,0.2,0.4" -> (0.0, 0.2, 0.4); ConfigError when empty, negative or not numbers."""
-    try:
-        values = tuple(float(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        values = ()
-    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
-        raise ConfigError(f"VIDSCRIBE_ASR_TEMPERATURES={text!r} is not valid: expected comma-separated "
-                          f"temperatures >= 0, e.g. 0,0.2,0.4,0.6,0.8,1.0")
-    return values
 
 
 def read_audio(path: str | Path) -> np.ndarray:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vidscribe.errors import ConfigError
-from vidscribe.subtitles.text import Row, box_iou, is_centred, similarity
+from vidscribe.subtitles.engines import Box
+from vidscribe.subtitles.text import Row, is_centred, similarity
 
 SAME_TEXT = 0.8  # similarity above which two readings are the same line
 
@@ -91,8 +92,8 @@ def _clusters(samples: Sequence[Sample], width: int) -> list[_Cluster]:
 
 def _band_of(members: Sequence[_Cluster], height: int) -> Band:
     h = statistics.median(r.height for c in members for _, r in c.rows)
-    top = min(r.box[1] for c in members for _, r in c.rows)
-    bottom = max(r.box[3] for c in members for _, r in c.rows)
+    top = min(r.box.y0 for c in members for _, r in c.rows)
+    bottom = max(r.box.y1 for c in members for _, r in c.rows)
     # Room for one more line above and below: two-line cues grow from where one-line cues sit.
     y0 = max(0, int(top - 1.4 * h))
     y1 = min(height, int(bottom + 1.4 * h))
@@ -123,7 +124,7 @@ class StaticText:
 
     text: str
     score: float
-    box: tuple[int, int, int, int]
+    box: Box
     samples: list[int]  # indices of the samples it was seen in
     centred: bool
 
@@ -135,7 +136,7 @@ def static_texts(samples: Sequence[Sample], width: int, *, min_samples: int = 2)
         for row in sample.rows:
             for g in groups:
                 ref = g[0][1]
-                if g[-1][0] != i and box_iou(row.box, ref.box) >= 0.7 and similarity(row.text, ref.text) >= 0.6:
+                if g[-1][0] != i and row.box.iou(ref.box) >= 0.7 and similarity(row.text, ref.text) >= 0.6:
                     g.append((i, row))
                     break
             else:

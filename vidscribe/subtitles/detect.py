@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vidscribe.geometry import Box
+
 _K3 = np.ones((3, 3), np.uint8)
 _K5 = np.ones((5, 5), np.uint8)
 
@@ -207,8 +209,8 @@ class ChangeTracker:
         return out
 
 
-def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) of line-shaped clusters of text-mask pixels in a whole frame.
+def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
+    """Boxes of line-shaped clusters of text-mask pixels in a whole frame.
 
     The detector of a downscaled frame misses small or busy-background text that the mask sees
     at native size (a 20-px watermark, white outlined text over foliage-like clutter); these boxes
@@ -218,7 +220,7 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[tuple[int, in
     h, w = mask.shape
     joined = cv2.dilate(mask, np.ones((3, 15), np.uint8))  # characters of a line into one blob
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    boxes = []
+    boxes: list[tuple[int, Box]] = []  # (mask pixels, box)
     for i in range(1, n):
         x, y, bw, bh, area = (int(v) for v in stats[i])
         if not (10 <= bh <= h / 6 and bw >= 1.5 * bh and bw <= 0.98 * w):
@@ -226,27 +228,25 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[tuple[int, in
         count = cv2.countNonZero(mask[y:y + bh, x:x + bw])
         if count < 40 or not 0.05 <= count / (bw * bh) <= 0.6:
             continue
-        boxes.append((count, (x, y, x + bw, y + bh)))
+        boxes.append((count, Box(x, y, x + bw, y + bh)))
     # Pieces of one line (split at a wide space, "抖音号：" + handle) are read together: the
     # detector needs the context, and the row must be judged whole.
-    merged: list[tuple[int, tuple[int, int, int, int]]] = []
-    for count, b in sorted(boxes, key=lambda cb: cb[1][0]):
+    merged: list[tuple[int, Box]] = []
+    for count, b in sorted(boxes, key=lambda cb: cb[1].x0):
         for k, (c2, m) in enumerate(merged):
-            hh = max(b[3] - b[1], m[3] - m[1])
-            overlap_y = min(b[3], m[3]) - max(b[1], m[1])
-            if overlap_y >= 0.5 * min(b[3] - b[1], m[3] - m[1]) and b[0] - m[2] <= 2 * hh:
-                merged[k] = (count + c2, (min(b[0], m[0]), min(b[1], m[1]), max(b[2], m[2]), max(b[3], m[3])))
+            if b.overlap_y(m) >= 0.5 * min(b.height, m.height) and b.x0 - m.x1 <= 2 * max(b.height, m.height):
+                merged[k] = (count + c2, Box.union((b, m)))
                 break
         else:
             merged.append((count, b))
     out = []
-    for _, (x0, y0, x1, y1) in sorted(merged, reverse=True)[:max_boxes]:
-        pad = max(4, (y1 - y0) // 3)
-        out.append((max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)))
+    for _, box in sorted(merged, reverse=True)[:max_boxes]:
+        pad = max(4, box.height // 3)
+        out.append(box.grown(pad, pad, w, h))
     return out
 
 
-def text_bbox(mask: np.ndarray, line_height: float) -> tuple[int, int, int, int] | None:
+def text_bbox(mask: np.ndarray, line_height: float) -> Box | None:
     """Where the text of a band mask is, padded for the OCR detector: rows and columns holding a
     few mask pixels (stray clutter pixels do not widen it). None when there is nothing."""
     rows = np.flatnonzero(np.count_nonzero(mask, axis=1) >= 3)
@@ -255,5 +255,4 @@ def text_bbox(mask: np.ndarray, line_height: float) -> tuple[int, int, int, int]
         return None
     h, w = mask.shape
     pad_y, pad_x = int(0.5 * line_height), int(1.0 * line_height)
-    return (max(0, int(cols[0]) - pad_x), max(0, int(rows[0]) - pad_y),
-            min(w, int(cols[-1]) + 1 + pad_x), min(h, int(rows[-1]) + 1 + pad_y))
+    return Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1).grown(pad_x, pad_y, w, h)

@@ -21,14 +21,15 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from vidscribe.errors import ConfigError
+from vidscribe.geometry import Box  # re-exported: the subtitle code imports it from here
 
 BUNDLED_DET = "PP-OCRv4_mobile_det"
 BUNDLED_REC = "PP-OCRv4_mobile_rec"
@@ -37,66 +38,6 @@ MAX_SIDE = 2000
 # One inference thread: the OCR runs beside decoding (its own worker thread), and on a busy
 # 2-core machine a second onnxruntime thread made each call 2-3x slower, not faster.
 THREADS = 1
-
-
-class Box(NamedTuple):
-    """An axis-aligned box in pixels, end exclusive: the one box type of the subtitle code (OCR
-    lines, rows, cues, overlays, crops). A tuple, so it unpacks as `x0, y0, x1, y1`, compares
-    equal to a plain 4-tuple and is written to JSON as `[x0, y0, x1, y1]`."""
-
-    x0: int
-    y0: int
-    x1: int
-    y1: int
-
-    @property
-    def width(self) -> int:
-        return self.x1 - self.x0
-
-    @property
-    def height(self) -> int:
-        return self.y1 - self.y0
-
-    @property
-    def area(self) -> int:
-        return self.width * self.height
-
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
-
-    def overlap_x(self, other: Box) -> int:
-        """Width of the columns both boxes cover (negative: the gap between them)."""
-        return min(self.x1, other.x1) - max(self.x0, other.x0)
-
-    def overlap_y(self, other: Box) -> int:
-        """Height of the rows both boxes cover (negative: the gap between them)."""
-        return min(self.y1, other.y1) - max(self.y0, other.y0)
-
-    def intersection(self, other: Box) -> int:
-        """Area both boxes cover."""
-        return max(0, self.overlap_x(other)) * max(0, self.overlap_y(other))
-
-    def iou(self, other: Box) -> float:
-        """Intersection over union; 0.0 when both are empty."""
-        inter = self.intersection(other)
-        union = self.area + other.area - inter
-        return inter / union if union > 0 else 0.0
-
-    def grown(self, dx: int, dy: int, width: int, height: int) -> Box:
-        """`dx` more on the left and right, `dy` above and below, clipped to a width x height image."""
-        return Box(max(0, self.x0 - dx), max(0, self.y0 - dy), min(width, self.x1 + dx),
-                   min(height, self.y1 + dy))
-
-    @staticmethod
-    def union(boxes: Iterable[Box]) -> Box:
-        """The smallest box holding all of `boxes` (at least one)."""
-        x0s, y0s, x1s, y1s = zip(*boxes, strict=True)
-        return Box(min(x0s), min(y0s), max(x1s), max(y1s))
 
 
 @dataclass(frozen=True)

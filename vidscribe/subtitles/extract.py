@@ -202,11 +202,6 @@ class _Interval:
     read_t: float = 0.0  # time of the frame OCR read
 
 
-def _text_box(mask: np.ndarray, line_height: float) -> Box | None:
-    box = text_bbox(mask, line_height)
-    return None if box is None else Box._make(box)
-
-
 class _BandTrack:
     """Change tracking and OCR scheduling for one band."""
 
@@ -235,7 +230,7 @@ class _BandTrack:
             self.intervals.append(iv)
             iv.copies.append((index, frame.color()[y0:y1].copy()))
             iv.next_copy = change.index + 2 * max(2, index - change.index)
-            iv.text_box = _text_box(change.ref, self.band.line_height)
+            iv.text_box = text_bbox(change.ref, self.band.line_height)
         if self.intervals and index == self.intervals[-1].next_copy:
             # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
             iv = self.intervals[-1]
@@ -243,7 +238,7 @@ class _BandTrack:
             iv.next_copy = iv.start + 2 * (index - iv.start)
             ref = self.tracker.reference
             if ref is not None and self.tracker.current_start == iv.start:
-                iv.text_box = _text_box(ref, self.band.line_height)
+                iv.text_box = text_bbox(ref, self.band.line_height)
 
     def close(self, end: int) -> None:
         iv = self.intervals[-1]
@@ -473,7 +468,7 @@ def _extract(path: Path, pictures: Ahead, engine: OcrEngine, band_setting: str |
     statics = static_texts(samples, info.width, min_samples=1)
 
     def on_line(st: StaticText) -> bool:
-        return any(b.holds_line(Box._make(st.box).cy) for b in located.bands)
+        return any(b.holds_line(st.box.cy) for b in located.bands)
 
     def band_line(st: StaticText) -> bool:
         return st.centred and on_line(st)

@@ -85,7 +85,7 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
     height, width = before.shape[:2]
     gray = frame.gray(0, 0, width, height)
     found = []
-    for box in map(Box._make, propose_lines(gray, max_boxes=6)):
+    for box in propose_lines(gray, max_boxes=6):
         x0, y0, x1, y1 = box
         if abs(box.cx - width / 2) <= 0.1 * width and any(b.y0 <= box.cy < b.y1 for b in bands):
             continue  # a subtitle line
@@ -108,7 +108,7 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
 
 
 def make_watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> Watch:
-    seen = Box._make(st.box)
+    seen = st.box
     h = seen.height
     pad = max(2, h // 6)
     # Wider for reading: a first sighting may have caught part of the line ("recruit_1" of
@@ -139,7 +139,7 @@ def best_reading(engine: OcrEngine, w: Watch) -> tuple[str, float, Box]:
     """The watched text read at native size from the crops kept while it was on screen: the row
     on the watched line with the most confidently read characters wins."""
     st = w.static
-    seen = Box._make(st.box)
+    seen = st.box
     best = (st.text, st.score, seen)
     best_weight = len(squash(st.text)) * st.score
     for n, crop in enumerate(w.crops):

@@ -61,7 +61,7 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
     moved in between (a sign in the picture) are not read at all."""
     gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     lines: list[TextLine] = []
-    for box in map(Box._make, propose_lines(gray, max_boxes=6)):
+    for box in propose_lines(gray, max_boxes=6):
         x0, y0, x1, y1 = box
         if covered(box, lines):
             continue

@@ -95,8 +95,3 @@ def join_rows(rows: Sequence[Row]) -> tuple[str, float, Box] | None:
     weights = [max(1, len(squash(r.text))) for r in rows]
     score = sum(w * r.score for w, r in zip(weights, rows, strict=True)) / sum(weights)
     return "\n".join(r.text for r in rows), score, Box.union(r.box for r in rows)
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """`a.iou(b)`; kept for band.py, which is not yet on `Box`'s methods."""
-    return a.iou(b)
