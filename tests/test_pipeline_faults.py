@@ -39,7 +39,8 @@ def test_a_crashing_stage_is_recorded_and_the_batch_goes_on(faulty_stages, clips
         stages = store.load(video_id).stages
         assert stages["media"].status == "done"
         assert stages["broken"].status == "failed"
-        assert "ModuleNotFoundError" in stages["broken"].error and "not_an_installed_module_xyz" in stages["broken"].error
+        broken = stages["broken"].error
+        assert "ModuleNotFoundError" in broken and "not_an_installed_module_xyz" in broken
         assert stages["crashing"].status == "failed" and "ZeroDivisionError" in stages["crashing"].error
         md = (store.transcript_dir(video_id) / "transcript.md").read_text(encoding="utf-8")
         assert "crashing failed: internal error in the crashing stage" in md
@@ -109,20 +110,69 @@ def test_a_data_root_that_is_a_file_is_one_line(clips, tmp_path):
     assert "internal error" not in result.output and "Traceback" not in result.output
 
 
-def test_a_full_disk_is_one_line_naming_the_data_root(clips, tmp_path):
-    """RLIMIT_FSIZE makes every write past 50 kB fail with EFBIG, as a full disk fails with ENOSPC."""
+def test_a_write_limit_is_one_line_naming_the_data_root(clips, tmp_path):
+    """RLIMIT_FSIZE makes every write past the limit fail with EFBIG, as a full disk fails with ENOSPC."""
+    limit_bytes = clips["small"].stat().st_size // 2
+
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
     data = tmp_path / "data"
+    sources = [str(clips["small"]), str(clips["silent"])]
     run = subprocess.run([sys.executable, "-m", "vidscribe", "process", "--data", str(data), "--stage", "media",
-                          str(clips["small"]), str(clips["silent"])],
-                         preexec_fn=limit, capture_output=True, text=True, timeout=120)
+                          *sources], preexec_fn=limit, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
-    assert f"error: {clips['small']}: cannot write to the data root {data}: File too large" in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert errors and errors[0].startswith(f"error: {clips['small']}: cannot write to {data}")
+    assert all(e.endswith("File too large") for e in errors)
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
     assert "2 sources:" in run.stderr  # the batch went on to the next source
+    media = list((data / "media").glob("*/source.*")) if (data / "media").is_dir() else []
+    assert all((data / "transcripts" / m.parent.name / "transcript.json").is_file() for m in media)
+
+
+@pytest.fixture()
+def small_disk(request: pytest.FixtureRequest, tmp_path: Path):
+    """A real small filesystem (tmpfs) of `request.param` bytes."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={request.param}", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()}); the RLIMIT tests cover writes")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from vidscribe.samples import DEMO, make_clip
+
+    return make_clip(DEMO, tmp_path_factory.mktemp("demo") / "demo.mp4")  # 78 kB, its audio.wav 256 kB
+
+
+@pytest.mark.parametrize("small_disk", ["150k"], indirect=True)
+def test_audio_cut_short_by_a_full_disk_is_refused_and_nothing_is_left(small_disk, demo_clip):
+    data = small_disk / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--stage", "media", str(demo_clip)])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert f"cannot write to {data}" in error and "cut short" in error
+    assert not [p for p in data.rglob("*") if p.is_file() and p.name != ".lock"]  # no orphan media, no partial
+
+
+@pytest.mark.parametrize("small_disk", ["364k"], indirect=True)
+def test_a_stage_that_fills_the_disk_is_recorded_failed(small_disk, demo_clip, tiny_asr_model):
+    clip = demo_clip
+    data = small_disk / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--asr-model", str(tiny_asr_model), str(clip)])
+    assert result.exit_code == 1 and "internal error" not in result.output
+    video_id = result.stdout.split("\t")[0]
+    stages = Store(data).load(video_id).stages
+    failed = [name for name, r in stages.items() if r.status == "failed"]
+    assert failed and all("No space left on device" in stages[n].error for n in failed)
+    assert not list((data / "transcripts").rglob("keyframes/*.jpg")) or stages["subtitles"].status == "done"
 
 
 def test_a_local_source_is_stored_as_an_absolute_path(clips, data_root, monkeypatch):

@@ -43,6 +43,7 @@ def atomic_move(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> Non
     """Rename `src` over `dst` (same filesystem) after making `src`'s bytes durable."""
     with open(src, "rb+") as f:
         os.fsync(f.fileno())
+    os.chmod(src, 0o644)  # as every other output (mkstemp makes 0600)
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     os.replace(src, dst)
     _fsync_dir(Path(dst).parent)

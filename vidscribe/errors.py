@@ -5,6 +5,9 @@ Anything else that escapes a stage is a bug and keeps its traceback (shown with 
 
 from __future__ import annotations
 
+from vidscribe.redact import redact_text
+from vidscribe.terminal import exact_line, one_line
+
 
 class VidscribeError(Exception):
     """A failure whose message is a complete one-line explanation.
@@ -16,8 +19,9 @@ class VidscribeError(Exception):
     permanent: bool = True
 
     def __init__(self, reason: str, *, source: str | None = None, permanent: bool | None = None):
-        self.reason = " ".join(str(reason).split())  # one line, whatever the library said
-        self.source = source
+        # One line, whatever the library said, and no credentials from a URL in either part.
+        self.reason = one_line(redact_text(str(reason)))
+        self.source = exact_line(redact_text(source)) if source else source
         if permanent is not None:
             self.permanent = permanent
         super().__init__(self.reason)

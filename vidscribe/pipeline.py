@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import errno
@@ -87,20 +88,21 @@ def ingest_source(source: str, settings: Settings, store: Store, reporter: Repor
     source = canonical_source(source)
     try:
         got = media.ingest(source, settings, store, progress=reporter.download, force=force)
+        record = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION, finished_at=_now())
+        if got.audio_path is None:
+            record.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
+        with store.locked(got.meta.id):
+            if store.exists(got.meta.id):
+                transcript = store.load(got.meta.id)
+                transcript.video = got.meta
+            else:
+                transcript = Transcript(video=got.meta)
+            transcript.stages[MEDIA_STAGE] = record
+            store.save(transcript)
     except OSError as e:  # the user's environment (disk full, permissions), not a bug: one line
+        if "got" in locals():
+            media.forget_unrecorded(store, got.meta.id)
         raise VidscribeError(os_error_reason(e, store), source=source) from None
-    record = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION,
-                         finished_at=_now())
-    if got.audio_path is None:
-        record.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
-    with store.locked(got.meta.id):
-        if store.exists(got.meta.id):
-            transcript = store.load(got.meta.id)
-            transcript.video = got.meta
-        else:
-            transcript = Transcript(video=got.meta)
-        transcript.stages[MEDIA_STAGE] = record
-        store.save(transcript)
     reporter.stage_finished(got.meta.id, MEDIA_STAGE, record)
     return transcript
 
@@ -114,7 +116,7 @@ def os_error_reason(e: OSError, store: Store) -> str:
     """One line for an OSError met while storing: the data root for a full or read-only disk,
     else the file named by the error."""
     if e.errno in _WRITE_ERRNOS or e.filename is None:
-        return f"cannot write to the data root {store.root}: {e.strerror or e}"
+        return f"cannot write to {store.root} (the data root): {e.strerror or e}"
     return f"{e.filename}: {e.strerror or e}"
 
 
@@ -175,10 +177,26 @@ def run_stage(stage: Stage | str, video_id: str, settings: Settings, store: Stor
     except OSError as e:  # disk full, data root turned read-only: the user's environment, not a bug
         record = StageRecord("failed", seconds, version, error=os_error_reason(e, store), finished_at=_now())
         failure = failure or e
+        with contextlib.suppress(OSError):  # with the new files gone there may be room to say so
+            _commit(store, video_id, name, record, None)
     reporter.stage_finished(video_id, name, record)
     if reraise and failure is not None:
         raise failure
     return record
+
+
+def _write_outputs(store: Store, video_id: str, output: StageOutput, names: list[str], keep: list[str]) -> None:
+    """Write the stage's files; if one fails (disk full), remove the new ones already written (those
+    no saved transcript refers to) before the error goes on."""
+    written: list[str] = []
+    try:
+        for file_name in names:
+            store.write_output(video_id, file_name, output.files[file_name])
+            written.append(file_name)
+    except OSError:
+        for file_name in set(written) - set(keep):
+            (store.transcript_dir(video_id) / file_name).unlink(missing_ok=True)
+        raise
 
 
 def _commit(store: Store, video_id: str, name: str, record: StageRecord, output: StageOutput | None) -> None:
@@ -191,8 +209,7 @@ def _commit(store: Store, video_id: str, name: str, record: StageRecord, output:
         if output is None:  # failed: the previous outputs and data stay
             record.outputs = previous.outputs if previous else []
         else:
-            for file_name in record.outputs:
-                store.write_output(video_id, file_name, output.files[file_name])
+            _write_outputs(store, video_id, output, record.outputs, keep=previous.outputs if previous else [])
             transcript = dataclasses.replace(transcript, **output.changes)
         transcript.stages[name] = record
         store.save(transcript)

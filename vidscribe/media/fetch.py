@@ -25,6 +25,7 @@ from vidscribe.atomic import atomic_move, atomic_write
 from vidscribe.errors import SourceError, TransientError, VidscribeError
 from vidscribe.media.ids import video_id_from_content, video_id_from_info
 from vidscribe.media.urls import REFUSED_MARKER, SourceRef, check_host, classify, public_addresses_only
+from vidscribe.redact import redact_tree
 from vidscribe.settings import Settings
 from vidscribe.transcripts.store import Store
 
@@ -242,13 +243,13 @@ def _classify_download_error(message: str, source: str) -> VidscribeError:
 
 def _public_info(info: dict[str, Any]) -> dict[str, Any]:
     """yt-dlp's info without what must not be stored: the cookies and headers (from --cookies) it
-    attaches to every format, and local paths."""
+    attaches to every format, credentials in URLs, and local paths."""
     secret = ("cookies", "http_headers")
     for fmt in [info, *(info.get("formats") or []), *(info.get("requested_formats") or [])]:
         if isinstance(fmt, dict):
             for key in secret:
                 fmt.pop(key, None)
-    return info
+    return redact_tree(info)  # no userinfo or signed-URL secrets in any URL it holds
 
 
 def _expected_size(info: dict[str, Any]) -> int | None:

@@ -6,9 +6,9 @@ import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
-from vidscribe.errors import ConfigError, SourceError
-
+from vidscribe.errors import ConfigError, SourceError, VidscribeError
 
 # Demuxers of self-contained media files: what yt-dlp and users hand us (MP4/MOV, Matroska/WebM,
 # FLV, MPEG-TS/PS, AVI, Ogg, ASF, raw streams, audio files) and single pictures (so a still is named
@@ -43,8 +43,13 @@ def last_error_line(stderr: bytes | str) -> str:
     return re.sub(r"^/\S+: ", "", lines[-1]) if lines else "no error output"
 
 
-def run_tool(args: Sequence[str], timeout: float, source: str, what: str) -> bytes:
-    """Run ffmpeg/ffprobe `args` (args[0] is the tool name); return stdout, or raise one-line errors."""
+# ffmpeg's words for an output it could not write: the disk, not the input, is at fault.
+_WRITE_FAILURES = ("No space left on device", "File too large", "Read-only file system", "Disk quota exceeded")
+
+
+def run_tool(args: Sequence[str], timeout: float, source: str, what: str, writes: Path | None = None) -> bytes:
+    """Run ffmpeg/ffprobe `args` (args[0] is the tool name); return stdout, or raise one-line errors.
+    `writes` is the folder the output goes to, named when the failure was writing there."""
     cmd = [require(args[0]), *args[1:]]
     try:
         done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
@@ -56,5 +61,9 @@ def run_tool(args: Sequence[str], timeout: float, source: str, what: str) -> byt
         if refused:
             raise SourceError(f"refused: its content ({refused.group(1)}) points at other files or streams; "
                               "only self-contained media files are read", source=source)
+        stderr = done.stderr.decode("utf-8", "replace")
+        full = next((w for w in _WRITE_FAILURES if w in stderr), None)
+        if writes is not None and full:
+            raise VidscribeError(f"cannot write to {writes}: {full}", source=source)
         raise SourceError(f"{what} failed: {last_error_line(done.stderr)}", source=source)
     return done.stdout

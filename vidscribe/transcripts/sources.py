@@ -7,6 +7,7 @@ fetch fails (404, unsupported URL, too long) the ledger is the store's record of
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from vidscribe.atomic import atomic_write
+from vidscribe.redact import redact_text, redact_url
 from vidscribe.transcripts.model import from_jsonable, to_jsonable
 
 SourceStatus = Literal["queued", "running", "done", "failed"]
@@ -50,8 +52,12 @@ class SourceLedger:
             return None
 
     def put(self, record: SourceRecord) -> SourceRecord:
+        """Store `record` under its source's key; the stored source and error carry no credentials
+        (a source given with a password must be given again to be fetched again)."""
         record.updated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-        atomic_write(self.path(record.source), json.dumps(to_jsonable(record), ensure_ascii=False))
+        stored = dataclasses.replace(record, source=redact_url(record.source),
+                                     error=redact_text(record.error) if record.error else None)
+        atomic_write(self.path(record.source), json.dumps(to_jsonable(stored), ensure_ascii=False))
         return record
 
     def records(self) -> Iterator[SourceRecord]:
