@@ -1,24 +1,11 @@
-"""Author text (titles, captions, speech, OCR) made safe for the outputs it reaches.
+"""Author text (titles, captions, speech, OCR) made safe for the files the corpus exports.
 
-Clip titles and captions are written by whoever posted the clip, and OCR and speech recognition
-can produce anything. Three kinds of character are a problem on the way out:
+Which characters are unsafe, and how they are shown, is `vidscribe.terminal`'s (`UNSAFE`,
+`visible`, `one_line`, re-exported here). On top of that:
 
-- control characters (NUL, ESC, C1 controls, DEL): they corrupt spreadsheets, truncate cells, and
-  drive a terminal (escape sequences);
-- invisible characters that reorder or hide text: bidi overrides and isolates (U+202A-U+202E,
-  U+2066-U+2069, the marks U+200E, U+200F, U+061C), zero-width space, word joiner, BOM, tag
-  characters (U+E0000-U+E007F): "moc.elgoog" behind U+202E reads as "google.com";
-- line and paragraph separators (U+2028, U+2029), lone surrogates: they split records or fail
-  to encode.
-
-`UNSAFE` matches them; tab, newline and CR are not in it (CSV quoting carries them, JSON escapes
-them). Zero-width joiners and non-joiners stay: emoji sequences and some scripts need them.
-
-- `visible`: each unsafe character written out as `<U+XXXX>`, so it is seen, never obeyed.
 - `csv_cell`: `visible`, and the spreadsheet formula guard.
 - `json_line`: a JSON object on one line with every value exact: unsafe characters are written
   as `\\uXXXX` escapes, which decode back to the same characters.
-- `one_line`: `visible` and line breaks as spaces, for one-line terminal output.
 """
 
 from __future__ import annotations
