@@ -181,3 +181,13 @@ def test_a_local_source_is_stored_as_an_absolute_path(clips, data_root, monkeypa
     assert result.exit_code == 0, result.output
     video_id = result.stdout.split("\t")[0]
     assert Store(data_root).load(video_id).video.source == str(clips["small"])
+
+
+@pytest.mark.parametrize("out", ["a-file/findings.csv", "a-file/deeper/findings.csv"])
+def test_an_unwritable_export_path_is_one_line(out, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    target = tmp_path / out
+    result = CliRunner().invoke(cli, ["export", "--data", str(tmp_path / "data"), "--findings", "--out", str(target)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot write {target}: ") and result.output.count("\n") == 1
+    assert "internal error" not in result.output
