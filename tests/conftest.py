@@ -8,14 +8,11 @@ from __future__ import annotations
 import http.server
 import shutil
 import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import LocalServer, free_port, static_handler
 
 from vidscribe.samples import ClipSpec, TextLayer, Utterance, make_clip
 
@@ -56,59 +53,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@dataclass
-class LocalServer:
-    root: Path
-    base: str
-    requests: Counter = field(default_factory=Counter)  # path -> GET count
-    slow_bytes_per_second: int = 0  # > 0 throttles paths under /slow/ (to catch a download mid-way)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/{path.lstrip('/')}"
-
-    def add(self, path: str, source: Path | bytes | str) -> str:
-        target = self.root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(source, Path):
-            shutil.copyfile(source, target)
-        else:
-            target.write_bytes(source.encode() if isinstance(source, str) else source)
-        return self.url(path)
-
-
-
 @pytest.fixture()
 def http_server(tmp_path: Path) -> Iterator[LocalServer]:
     """A static file server on 127.0.0.1 that counts requests per path (to prove no re-download)."""
     root = tmp_path / "www"
     root.mkdir()
     server_state = LocalServer(root, "")
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            server_state.requests[self.path.split("?")[0]] += 1
-            if self.path.startswith("/status/"):
-                code = int(self.path.split("?")[0].split("/")[2])
-                self.send_error(code)
-                return
-            super().do_GET()
-
-        def copyfile(self, source, outputfile) -> None:
-            if not self.path.startswith("/slow/"):
-                return super().copyfile(source, outputfile)
-            while chunk := source.read(1024):
-                outputfile.write(chunk)
-                rate = server_state.slow_bytes_per_second
-                if rate:
-                    time.sleep(len(chunk) / rate)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), static_handler(server_state))
     server_state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

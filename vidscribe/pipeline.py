@@ -81,29 +81,30 @@ def _now() -> str:
 
 def ingest_source(source: str, settings: Settings, store: Store, reporter: Reporter | None = None,
                   force: bool = False) -> Transcript:
-    """Run the media stage for `source` and record it; returns the stored transcript."""
+    """Run the media stage for `source` and record it; returns the stored transcript. The transcript is
+    saved under the same hold of the video's lock as the media, its info and its audio."""
     reporter = reporter or SilentReporter()
     reporter.stage_started(source, MEDIA_STAGE)
     started = time.monotonic()
     source = canonical_source(source)
-    try:
-        got = media.ingest(source, settings, store, progress=reporter.download, force=force)
-        record = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION, finished_at=_now())
+    saved: list[tuple[Transcript, StageRecord]] = []
+
+    def record(got: media.Ingested) -> None:  # under the video's lock
+        stage = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION, finished_at=_now())
         if got.audio_path is None:
-            record.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
-        with store.locked(got.meta.id):
-            if store.exists(got.meta.id):
-                transcript = store.load(got.meta.id)
-                transcript.video = got.meta
-            else:
-                transcript = Transcript(video=got.meta)
-            transcript.stages[MEDIA_STAGE] = record
-            store.save(transcript)
+            stage.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
+        transcript = store.load(got.meta.id) if store.exists(got.meta.id) else Transcript(video=got.meta)
+        transcript.video = got.meta
+        transcript.stages[MEDIA_STAGE] = stage
+        store.save(transcript)
+        saved.append((transcript, stage))
+
+    try:
+        media.ingest(source, settings, store, progress=reporter.download, force=force, record=record)
     except OSError as e:  # the user's environment (disk full, permissions), not a bug: one line
-        if "got" in locals():
-            media.forget_unrecorded(store, got.meta.id)
         raise VidscribeError(os_error_reason(e, store), source=source) from None
-    reporter.stage_finished(got.meta.id, MEDIA_STAGE, record)
+    transcript, stage = saved[0]
+    reporter.stage_finished(transcript.video.id, MEDIA_STAGE, stage)
     return transcript
 
 

@@ -51,3 +51,20 @@ def test_self_contained_media_still_reads(clips, data_root):
     result = CliRunner().invoke(cli, ["process", "--data", str(data_root), "--stage", "media", str(clips["small"])])
     assert result.exit_code == 0, result.output
     assert list(data_root.rglob("audio.wav"))
+
+
+@pytest.mark.parametrize("name", ["playlist.m3u8", "clip.mp4"])
+def test_the_frame_reader_will_not_follow_a_playlist(name, secret_ts, tmp_path):
+    """frames.py decodes with the same restrictions as ffprobe: a playlist naming a local video is not
+    read through it either (unrestricted, libav follows an .m3u8 to the file it names)."""
+    from vidscribe.errors import SourceError
+    from vidscribe.media.frames import FrameReader, iter_frames
+
+    local = tmp_path / name
+    local.write_text(_playlist(secret_ts))
+    with pytest.raises(SourceError, match="refused: not a self-contained media file|not a readable media file"):
+        FrameReader(local)
+    with pytest.raises(SourceError):
+        next(iter_frames(local))
+    with FrameReader(secret_ts) as reader:  # the file itself is a self-contained video, and reads
+        assert sum(1 for _ in reader.pictures()) > 0

@@ -69,8 +69,10 @@ def test_same_url_is_not_downloaded_twice_and_ids_do_not_collide(clips, http_ser
     id_a, id_again, id_b = (r.stdout.split("\t")[0] for r in (first, again, other))
     assert id_a == id_again
     assert id_a != id_b, "two .../video.mp4 links must not collide"
-    # yt-dlp's generic extractor looks at the URL again, but the media body is fetched once.
+    # yt-dlp's generic extractor looks at the URL again, but the media body is fetched once (the
+    # ranged reads are the limits' look at the first bytes and the moov, before the one download).
     assert http_server.requests["/a/video.mp4"] <= 3
+    assert http_server.ranged["/a/video.mp4"] <= 4
     downloads = first, again
     assert sum("downloading" in r.stderr for r in downloads) <= 1
 
@@ -145,7 +147,7 @@ def test_private_address_and_file_urls_are_refused_by_default(clips, http_server
     one_line_error(run([url], data_root, private=False), url, "private", "VIDSCRIBE_ALLOW_PRIVATE_URLS")
     file_url = "file://" + str(clips["small"])
     one_line_error(run([file_url], data_root, private=False), file_url, "file://")
-    assert http_server.requests["/small.mp4"] == 0
+    assert http_server.requests["/small.mp4"] == http_server.ranged["/small.mp4"] == 0
 
 
 def test_unsupported_scheme(data_root):
@@ -184,13 +186,13 @@ def test_help_is_complete():
 def test_yt_dlp_own_connections_are_guarded(clips, http_server, data_root, monkeypatch):
     """A host that passed the up-front check but leads to a private address later (a redirect, DNS
     answering differently) is refused when yt-dlp itself resolves it."""
-    from vidscribe.media import fetch, urls
+    from vidscribe.media import urls, ytdl
 
     monkeypatch.setattr(urls, "check_host", lambda *args, **kwargs: None)  # let the URL past the pre-check
-    monkeypatch.setattr(fetch, "check_host", lambda *args, **kwargs: None)
+    monkeypatch.setattr(ytdl, "check_host", lambda *args, **kwargs: None)
     url = http_server.add("guarded.mp4", clips["small"])
     one_line_error(run([url], data_root, private=False), url, "refused", "redirect or DNS")
-    assert http_server.requests["/guarded.mp4"] == 0
+    assert http_server.requests["/guarded.mp4"] == http_server.ranged["/guarded.mp4"] == 0
 
 
 def test_a_bad_forced_redownload_keeps_the_good_media(clips, http_server, data_root):

@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vidscribe.errors import SourceError, TransientError
-from vidscribe.media.fetch import _classify_download_error
 from vidscribe.media.ids import video_id_from_content, video_id_from_info
 from vidscribe.media.probe import parse_probe
 from vidscribe.media.urls import check_host, classify
+from vidscribe.media.ytdl import classify_download_error
 from vidscribe.transcripts.store import VIDEO_ID_RE
 
 
@@ -86,7 +86,9 @@ def test_parse_probe_video():
 @pytest.mark.parametrize(("message", "kind", "needle"), [
     ("ERROR: [Douyin] 7312345: Fresh cookies (not necessarily logged in) are needed", SourceError, "cookies"),
     ("ERROR: Unsupported URL: https://example.com/page", SourceError, "unsupported URL"),
-    ("ERROR: [generic] Unable to download webpage: HTTP Error 404: Not Found", SourceError, "HTTP 404"),
+    ("ERROR: [generic] Unable to download webpage: HTTP Error 404: File not found (caused by <HTTPError 404: "
+     "File not found>)", SourceError, "x.example/v: HTTP 404 Not Found"),
+    ("No connection adapters were found for 'file:///etc/passwd'", SourceError, "redirected to a file:// URL"),
     ("ERROR: [generic] Unable to download webpage: HTTP Error 503: Service Unavailable", TransientError,
      "HTTP 503"),
     ("ERROR: [TikTok] 123: Unable to download webpage: The read operation timed out", TransientError,
@@ -95,7 +97,7 @@ def test_parse_probe_video():
      "not available"),
 ])
 def test_download_errors_are_classified(message, kind, needle):
-    error = _classify_download_error(message, "https://x.example/v")
+    error = classify_download_error(message, "https://x.example/v")
     assert type(error) is kind
     assert needle in str(error)
     assert "\n" not in str(error) and str(error).startswith("https://x.example/v: ")
@@ -107,10 +109,10 @@ def test_malformed_url_is_a_source_error():
 
 
 def test_stored_info_keeps_no_cookies():
-    from vidscribe.media.fetch import _public_info
+    from vidscribe.media.ytdl import public_info
 
     info = {"title": "t", "cookies": "sessionid=1", "http_headers": {"Cookie": "x"},
             "formats": [{"url": "u", "cookies": "sessionid=1", "http_headers": {}}],
             "requested_formats": [{"url": "u", "cookies": "sessionid=1"}]}
-    clean = _public_info(info)
+    clean = public_info(info)
     assert "sessionid" not in repr(clean) and clean["title"] == "t" and clean["formats"][0]["url"] == "u"

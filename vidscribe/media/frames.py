@@ -1,43 +1,82 @@
-"""Decoded video frames with container timestamps, read sequentially (OpenCV, or PyAV for luma).
+"""Decoded video frames with container timestamps, read sequentially with PyAV.
 
-Decoding is the floor of every video stage's cost, so this reader avoids the two things that make
-it slower than it needs to be: allocating a new array per frame (frames are decoded into a small
-ring of reused buffers, `cap.read(buffer)`), and converting frames nobody looks at (with `every`,
-skipped frames are only `grab()`bed, never converted to BGR). Timestamps come from the container
-(`CAP_PROP_POS_MSEC`), not `index / fps`, so variable-frame-rate clips (phone recordings, screen
-captures) keep their true times.
+Every pass decodes with PyAV under the same restrictions as ffprobe and ffmpeg (`tools.input_guard`):
+the file protocol and self-contained demuxers only, so a "video" that is a playlist naming other files
+is refused here too. libav's own log lines stay off the terminal, and a damaged packet is skipped (and
+counted in `FrameReader.decode_errors`), so a clip whose middle is broken still yields what is readable.
 
-`FrameReader.pictures()` decodes with PyAV instead (decoder threads on) and converts nothing up
-front: a `Picture` hands out the luma plane as grey (a lookup table, no colour conversion) and
-makes BGR only when asked, for the few frames a caller keeps or reads. Passes that look at grey
-crops of every frame (subtitle change tracking) cost about half as much that way.
+Decoding is the floor of every video stage's cost, so the readers avoid converting frames nobody looks
+at: `frames()` converts only the frames it yields to BGR (into a small ring of reused buffers), and
+`pictures()` converts nothing up front: a `Picture` hands out the luma plane as grey (a lookup table,
+no colour conversion) and makes BGR only when asked, for the few frames a caller keeps or reads.
+Timestamps come from the stream, not `index / fps`, so variable-frame-rate clips keep their true
+times; a stream without timestamps falls back to its frame rate (and a missing rate to a nominal one).
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.logging
 import cv2
 import numpy as np
 
 from vidscribe.errors import SourceError
 from vidscribe.geometry import Box
+from vidscribe.media.tools import PROTOCOLS, SAFE_DEMUXERS
+
+log = logging.getLogger(__name__)
+
+# What avformat_open_input may do for us: as `tools.input_guard` gives ffprobe and ffmpeg.
+OPEN_OPTIONS = {"protocol_whitelist": PROTOCOLS, "format_whitelist": ",".join(SAFE_DEMUXERS)}
+# A rate outside this range is a container's placeholder (0, or a time base such as 90000), not a frame rate.
+MAX_FPS = 1000.0
+# Without a usable rate or timestamps, frames are spaced at a common phone rate.
+NOMINAL_FPS = 30.0
+# Packets looked at to find the first frame's size and rotation when the reader opens.
+PEEK_PACKETS = 64
+
+av.logging.set_level(None)  # libav's messages ("[h264 @ 0x...] ...") never reach the terminal
 
 
 @dataclass(frozen=True)
 class VideoInfo:
-    width: int
+    width: int  # as displayed (after the container's rotation)
     height: int
     fps: float  # nominal (average) rate as the container declares it; 0 when unknown
     frame_count: int  # container's estimate; may be off for VFR or damaged files
     duration: float  # seconds, from frame_count / fps (0 when unknown)
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), container_options=OPEN_OPTIONS)
+    except av.error.InvalidDataError:
+        raise SourceError("not a readable media file (invalid data)", source=str(path)) from None
+    except av.FFmpegError as e:  # the whitelist answers EINVAL for a playlist or a URL inside the file
+        raise SourceError(f"refused: not a self-contained media file ({e.strerror or type(e).__name__}); only "
+                          "the file protocol and self-contained container formats are read", source=str(path)) from None
+
+
+def _rate(stream: av.video.stream.VideoStream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        fps = float(rate) if rate else 0.0
+        if math.isfinite(fps) and 0 < fps < MAX_FPS:
+            return fps
+    return 0.0
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float:
+    return float(value * time_base) if value and time_base else 0.0
 
 
 class FrameReader:
@@ -47,20 +86,43 @@ class FrameReader:
         self.path = Path(path)
         if not self.path.is_file():
             raise SourceError("no such file", source=str(path))
-        params = [cv2.CAP_PROP_N_THREADS, int(threads)] if threads else []
-        self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG, params)
-        if not self._cap.isOpened():
-            raise SourceError("OpenCV cannot open this file as video", source=str(path))
-        width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if width <= 0 or height <= 0:
+        self._threads = threads
+        self.decode_errors = 0  # damaged packets skipped so far
+        self._container = _open(self.path)
+        try:
+            self.info = self._read_info()
+        except BaseException:
             self.close()
-            raise SourceError("no video stream", source=str(path))
-        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        fps = fps if math.isfinite(fps) and 0 < fps < 1000 else 0.0
-        count = max(0, int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
-        self.info = VideoInfo(width, height, fps, count, count / fps if fps else 0.0)
+            raise
         self._used = False
+
+    def _read_info(self) -> VideoInfo:
+        if not self._container.streams.video:
+            raise SourceError("no video stream", source=str(self.path))
+        stream = self._container.streams.video[0]
+        width, height = self._displayed_size(stream.codec_context.width, stream.codec_context.height)
+        if width <= 0 or height <= 0:
+            raise SourceError("no video stream", source=str(self.path))
+        fps = _rate(stream)
+        seconds = _seconds(stream.duration, stream.time_base) or (self._container.duration or 0) / av.time_base
+        count = stream.frames or (round(seconds * fps) if fps else 0)
+        return VideoInfo(width, height, fps, count, count / fps if fps and count else seconds)
+
+    def _displayed_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size as shown: the rotation is a property of decoded frames, so the first is decoded
+        (in a container of its own: this reader's decoder is not opened before its pass)."""
+        with _open(self.path) as peek:
+            stream = peek.streams.video[0]
+            for packet in itertools.islice(peek.demux(stream), PEEK_PACKETS):
+                try:
+                    frames = stream.decode(packet)
+                except av.FFmpegError:
+                    continue
+                if frames:
+                    frame = frames[0]
+                    turned = (frame.rotation or 0) % 180 != 0
+                    return (frame.height, frame.width) if turned else (frame.width, frame.height)
+        return width, height
 
     def __enter__(self) -> FrameReader:
         return self
@@ -69,7 +131,54 @@ class FrameReader:
         self.close()
 
     def close(self) -> None:
-        self._cap.release()
+        self._container.close()
+
+    def _start(self) -> None:
+        if self._used:
+            raise RuntimeError("FrameReader can make one pass; open a new reader for another")
+        self._used = True
+
+    def _decoded(self, threaded: bool) -> Iterator[tuple[float, av.VideoFrame]]:
+        """(time, frame) for every frame that decodes, in presentation order; damaged packets are
+        skipped. Raises SourceError only when not one frame could be decoded."""
+        stream = self._container.streams.video[0]
+        if threaded:
+            stream.thread_type = "AUTO"
+        if self._threads:
+            stream.thread_count = int(self._threads)
+        fps = self.info.fps
+        start = _seconds(stream.start_time, stream.time_base)  # MPEG-TS starts at 1.4 s, say: shown from 0
+        last_t = -math.inf
+        index = 0
+        for frame in self._frames(stream):
+            t = float(frame.time) - start if frame.time is not None else math.nan
+            if not math.isfinite(t) or t <= last_t:  # none, or repeated: the rate, kept increasing
+                t = max(last_t + 1e-6, index / fps) if fps else last_t + 1 / NOMINAL_FPS if index else 0.0
+            last_t = t
+            index += 1
+            yield t, frame
+        if index == 0 and self.decode_errors:
+            raise SourceError("no frame of the video could be decoded (damaged or not video)",
+                              source=str(self.path))
+
+    def _frames(self, stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame]:
+        packets = self._container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                break
+            except av.FFmpegError as e:  # the container itself is damaged from here on
+                self.decode_errors += 1
+                log.debug("%s: demuxing stopped: %s", self.path, e)
+                break
+            try:
+                yield from stream.decode(packet)  # an empty packet (the end) flushes the decoder
+            except av.EOFError:
+                break
+            except av.FFmpegError as e:
+                self.decode_errors += 1
+                log.debug("%s: a damaged packet was skipped: %s", self.path, e)
 
     def frames(self, *, every: float | None = None, times: Iterable[float] | None = None,
                crop: Box | None = None, ring: int = 1) -> Iterator[tuple[float, np.ndarray]]:
@@ -79,12 +188,10 @@ class FrameReader:
         `every`); `times`: an increasing sequence of wanted times (the first frame at or after
         each; read lazily, so it may depend on what the caller saw); neither: every frame.
         `crop`: yield a view of that rectangle only.
-        `ring`: number of decode buffers cycled through; a yielded array stays valid until `ring`
-        more frames have been yielded (copy it to keep it longer). BGR, uint8.
+        `ring`: number of buffers cycled through; a yielded array stays valid until `ring`
+        more frames have been yielded (copy it to keep it longer). BGR, uint8, shown upright.
         """
-        if self._used:
-            raise RuntimeError("FrameReader.frames() can run once; open a new reader for another pass")
-        self._used = True
+        self._start()
         if ring < 1:
             raise ValueError("ring must be >= 1")
         if every is not None and times is not None:
@@ -93,68 +200,36 @@ class FrameReader:
             if every <= 0:
                 raise ValueError("every must be > 0")
             times = (k * every for k in itertools.count())
-        wanted = iter(times) if times is not None else None
-        cap = self._cap
-        h, w = self.info.height, self.info.width
-        buffers = [np.empty((h, w, 3), np.uint8) for _ in range(ring)]
+        buffers: list[np.ndarray | None] = [None] * ring
         slot = 0
+        for picture in self._wanted(times, threaded=True):
+            image = picture.bgr()
+            buffer = buffers[slot]
+            if buffer is None or buffer.shape != image.shape:  # first use, or the size changed mid-stream
+                buffer = buffers[slot] = np.empty_like(image)
+            np.copyto(buffer, image)
+            slot = (slot + 1) % ring
+            yield picture.t, (buffer if crop is None else buffer[crop.y0:crop.y1, crop.x0:crop.x1])
+
+    def pictures(self, *, times: Iterable[float] | None = None, threaded: bool = True) -> Iterator[Picture]:
+        """Every frame (or the first at or after each of `times`, as in `frames`) as a `Picture`.
+        Pictures stay valid as long as they are referenced. `threaded`: the decoder's own
+        frame/slice threads."""
+        self._start()
+        return self._wanted(times, threaded=threaded)
+
+    def _wanted(self, times: Iterable[float] | None, threaded: bool) -> Iterator[Picture]:
+        wanted = iter(times) if times is not None else None
         next_t = next(wanted, math.inf) if wanted is not None else -math.inf
-        last_t = -math.inf
-        index = 0
-        while cap.grab():
-            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            if not math.isfinite(t) or t < last_t:
-                # Some demuxers report nothing useful; fall back to the nominal rate, kept monotonic.
-                t = max(last_t + 1e-6, index / self.info.fps if self.info.fps else last_t + 1 / 30)
-            last_t = t
-            index += 1
+        for t, frame in self._decoded(threaded):
             if next_t == math.inf:
                 return  # no more wanted times: stop decoding
             if t + 1e-6 < next_t:
                 continue
-            ok, frame = cap.retrieve(buffers[slot])
-            if not ok:
-                continue
-            if frame is not buffers[slot]:  # size changed mid-stream: OpenCV allocated a new array
-                buffers[slot] = frame
-            slot = (slot + 1) % ring
             if wanted is not None:
                 while next_t <= t + 1e-6:  # skip wanted times this frame already answered
                     next_t = next(wanted, math.inf)
-            yield t, (frame if crop is None else frame[crop.y0:crop.y1, crop.x0:crop.x1])
-
-
-    def pictures(self, *, times: Iterable[float] | None = None, threaded: bool = True) -> Iterator[Picture]:
-        """Every frame (or the first at or after each of `times`, as in `frames`) as a `Picture`,
-        decoded with PyAV. Pictures stay valid as long as they are referenced. `threaded`: the
-        decoder's own frame/slice threads."""
-        if self._used:
-            raise RuntimeError("FrameReader can make one pass; open a new reader for another")
-        self._used = True
-        wanted = iter(times) if times is not None else None
-        next_t = next(wanted, math.inf) if wanted is not None else -math.inf
-        try:
-            container = av.open(str(self.path))
-        except av.FFmpegError as e:
-            raise SourceError(f"PyAV cannot open this file as video ({e})", source=str(self.path)) from e
-        with container:
-            stream = container.streams.video[0]
-            if threaded:
-                stream.thread_type = "AUTO"
-            last_t = -math.inf
-            for index, frame in enumerate(container.decode(stream)):
-                if next_t == math.inf:
-                    return
-                t = float(frame.time) if frame.time is not None else math.nan
-                if not math.isfinite(t) or t < last_t:  # no usable timestamp: nominal rate, kept monotonic
-                    t = max(last_t + 1e-6, index / self.info.fps if self.info.fps else last_t + 1 / 30)
-                last_t = t
-                if t + 1e-6 < next_t:
-                    continue
-                if wanted is not None:
-                    while next_t <= t + 1e-6:
-                        next_t = next(wanted, math.inf)
-                yield Picture(t, frame)
+            yield Picture(t, frame)
 
 
 def _grey_lut(pixel_format: str) -> np.ndarray:

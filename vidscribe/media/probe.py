@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -69,6 +70,19 @@ def parse_probe(data: dict, size: int = 0) -> MediaInfo:
     )
 
 
+def _counted_duration(path: Path, fps: float, timeout: float, label: str) -> float:
+    """The duration of a stream that states none (a raw H.264/HEVC elementary stream): its packets
+    counted (demuxed, not decoded) at its frame rate, so such a file meets the duration limit too."""
+    out = run_tool(["ffprobe", "-v", "error", *input_guard(), "-count_packets", "-select_streams", "v:0",
+                    "-show_entries", "stream=nb_read_packets", "-print_format", "json", str(path)],
+                   timeout, label, "not a readable media file: ffprobe")
+    try:
+        packets = int(json.loads(out or b"{}")["streams"][0]["nb_read_packets"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return 0.0
+    return packets / fps
+
+
 def probe(path: Path, timeout: float, source: str | None = None) -> MediaInfo:
     """ffprobe `path`. ffmpeg-python's probe() has no time limit, so the call is made here."""
     label = source or str(path)
@@ -84,7 +98,8 @@ def probe(path: Path, timeout: float, source: str | None = None) -> MediaInfo:
             from None
     if not info.has_video and not info.has_audio:
         raise SourceError("not a video: no audio or video streams", source=label)
-    if info.still:
-        raise SourceError(f"a still image ({info.video_codec or info.format_name}), not a video: "
-                          "photo posts and screenshots are not read yet", source=label)
+    if not info.duration and info.has_video and info.fps:
+        info = dataclasses.replace(info, duration=_counted_duration(path, info.fps, timeout, label))
+    # A still image (a screenshot, a photo post) is read as one picture by the subtitles stage: its
+    # text becomes screen text; there is no audio for speech.
     return info

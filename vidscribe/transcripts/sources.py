@@ -7,10 +7,12 @@ fetch fails (404, unsupported URL, too long) the ledger is the store's record of
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ from vidscribe.redact import redact_text, redact_url
 from vidscribe.transcripts.model import from_jsonable, to_jsonable
 
 SourceStatus = Literal["queued", "running", "done", "failed"]
+# An atomic write of a record takes milliseconds (an fsync on a slow network disk, seconds): a temporary
+# older than this was left by a writer that was killed.
+STALE_TEMPORARY_SECONDS = 300
 
 
 @dataclass
@@ -57,8 +62,20 @@ class SourceLedger:
         record.updated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         stored = dataclasses.replace(record, source=redact_url(record.source),
                                      error=redact_text(record.error) if record.error else None)
-        atomic_write(self.path(record.source), json.dumps(to_jsonable(stored), ensure_ascii=False))
+        path = self.path(record.source)
+        atomic_write(path, json.dumps(to_jsonable(stored), ensure_ascii=False))
+        self._remove_dead_temporaries(path)
         return record
+
+    @staticmethod
+    def _remove_dead_temporaries(path: Path) -> None:
+        """A writer killed mid-write leaves `.<name>.*.tmp` beside the record; writers of one record
+        take no lock, so only a temporary too old to belong to a live write is removed."""
+        now = time.time()
+        for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+            with contextlib.suppress(OSError):  # gone already: another writer removed it
+                if now - tmp.stat().st_mtime > STALE_TEMPORARY_SECONDS:
+                    tmp.unlink()
 
     def records(self) -> Iterator[SourceRecord]:
         if not self.root.is_dir():
