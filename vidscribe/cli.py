@@ -6,7 +6,6 @@ A user's mistake is one line on stderr and a non-zero exit; `--debug` adds trace
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -23,7 +22,7 @@ from vidscribe import __version__, pipeline
 from vidscribe.errors import VidscribeError
 from vidscribe.redact import redact_text
 from vidscribe.settings import Settings, base_type, current_values, env_name, fields_in, format_value, markdown_table
-from vidscribe.terminal import exact_line, one_line
+from vidscribe.terminal import exact_line
 from vidscribe.transcripts.model import StageRecord
 from vidscribe.transcripts.store import Store
 
@@ -32,6 +31,7 @@ STORE = ("store",)  # the data root
 PROCESS_GROUPS = ("store", "media", "speech", "subtitles", "text", "analysis")
 QUEUE_CLIENT = ("store", "queue")  # commands that talk to Redis and the store, never fetch or transcribe
 WORKER_GROUPS = (*PROCESS_GROUPS, "queue", "worker")
+SERVE_GROUPS = ("store", "queue", "serve")  # reads the store, queues work, listens
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for `cat` killed by SIGPIPE
 _LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -225,101 +225,6 @@ def sample(out: Path) -> None:
     click.echo(str(out))
 
 
-@cli.command()
-@click.argument("video_id")
-@click.option("--track", type=click.Choice(["speech", "subtitles", "aligned"]), default="aligned",
-              show_default=True, help="Which track to print.")
-@click.option("--format", "fmt", type=click.Choice(["json", "srt", "vtt", "txt", "md"]), default="txt",
-              show_default=True, help="Output format.")
-@settings_options(STORE)
-def show(video_id: str, track: str, fmt: str, settings: Settings) -> None:
-    """Print a stored output of VIDEO_ID (rendered from its transcript.json)."""
-    from vidscribe.transcripts.render import render
-
-    click.echo(render(Store(settings.data).load(video_id), track, fmt), nl=False)
-
-
-# -- corpus commands -----------------------------------------------------------------------------
-
-class _Choice(click.Choice):
-    """A choice that also takes hidden aliases (older spellings), converted to the current name."""
-
-    def __init__(self, choices: Iterable[str], aliases: dict[str, str]) -> None:
-        super().__init__(list(choices))
-        self.aliases = aliases
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        return super().convert(self.aliases.get(value, value), param, ctx)
-
-
-@cli.command()
-@click.argument("query")
-@click.option("--track", type=_Choice(["speech", "subtitles", "overlay", "frame"], {"subtitle": "subtitles"}),
-              default=None, help="Search one track only (frame: QR codes read from the picture).")
-@click.option("--limit", default=50, show_default=True, help="At most this many hits.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
-@settings_options(STORE)
-def search(query: str, track: str | None, limit: int, as_json: bool, settings: Settings) -> None:
-    """Full-text search over every stored transcript (Chinese queries of one character work).
-    Prints one line per hit: video ID, time, track, snippet, the video's URL and title
-    (tab-separated); the index updates itself first."""
-    import json
-
-    from vidscribe import corpus
-    from vidscribe.transcripts.formats import mmss
-
-    store = Store(settings.data)
-    hits = corpus.search(store, query, track=track, limit=limit)
-    for hit in hits:
-        if as_json:
-            click.echo(json.dumps(dataclasses.asdict(hit), ensure_ascii=False))
-            continue
-        click.echo("\t".join([hit.video_id, mmss(hit.start), hit.track, one_line(hit.snippet),
-                              one_line(getattr(hit, "url", None)), one_line(getattr(hit, "title", None))]))
-    if not as_json:
-        total = corpus.count_matches(store, query, track=track) if len(hits) == limit else len(hits)
-        click.echo(f"{len(hits)} of {total} hits", err=True)
-
-
-@cli.command()
-@click.option("--rebuild", is_flag=True, help="Drop the index and build it again from the transcript files.")
-@settings_options(STORE)
-def index(rebuild: bool, settings: Settings) -> None:
-    """Bring the search index (<data>/index.sqlite) up to date with the transcript files."""
-    from vidscribe import corpus
-
-    store = Store(settings.data)
-    stats = corpus.rebuild_index(store) if rebuild else corpus.update_index(store)
-    click.echo(f"{stats.videos} videos, {stats.lines} lines indexed ({stats.added} added, {stats.updated} "
-               f"updated, {stats.removed} removed) in {stats.seconds:.1f} s")
-
-
-@cli.command()
-@click.option("--findings", is_flag=True, help="One row per finding (money, contacts, ...).")
-@click.option("--transcripts", is_flag=True, help="One row per aligned line.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE (atomically) instead of stdout.")
-@settings_options(STORE)
-def export(findings: bool, transcripts: bool, fmt: str, out: Path | None, settings: Settings) -> None:
-    """Export the corpus for a spreadsheet: video ID, source URL, uploader and times on every row.
-    Choose one of --findings and --transcripts."""
-    from vidscribe import corpus
-
-    if findings == transcripts:
-        raise click.UsageError("choose one of --findings and --transcripts" if findings else
-                               "choose --findings or --transcripts")
-    store = Store(settings.data)
-    try:
-        rows = (corpus.export_findings if findings else corpus.export_transcripts)(store, fmt, out)
-    except BrokenPipeError:
-        raise  # the reader of stdout went away: the group ends quietly
-    except OSError as e:
-        raise click.ClickException(f"cannot write {out or 'stdout'}: {e.strerror or e}") from None
-    if out is not None:
-        click.echo(f"{rows} rows written to {out}", err=True)
-
-
 # -- queue commands ------------------------------------------------------------------------------
 
 def _connect(settings: Settings) -> Any:
@@ -474,6 +379,16 @@ def retry_failed(ctx: click.Context, wait: bool, settings: Settings) -> None:
         ctx.exit(1)
 
 
+@cli.command()
+@settings_options(SERVE_GROUPS, names=("allow_private_urls",))
+def serve(settings: Settings) -> None:
+    """Serve the web viewer and the HTTP API over the corpus (one process; Redis optional: without
+    it the corpus is browsed read-only). Listens on loopback unless --host says otherwise."""
+    from vidscribe.serve import run
+
+    run(settings)
+
+
 @cli.command("settings")
 @click.option("--markdown", is_flag=True, help="Print the table of all settings (as in the README).")
 def settings_command(markdown: bool) -> None:
@@ -492,3 +407,6 @@ def main() -> None:
             sys.stdout.flush()
     except BrokenPipeError:
         _stdout_closed()
+
+
+from vidscribe import cli_corpus  # noqa: E402,F401  (registers show, search, index, export on `cli`)
