@@ -92,7 +92,10 @@ class Store:
 
     @contextlib.contextmanager
     def locked(self, video_id: str) -> Iterator[None]:
-        """Serialise read-modify-write of one video's transcript across processes on this host."""
+        """Serialise read-modify-write of one video's folders across processes on this host.
+
+        Every writer under `media/<id>/` and `transcripts/<id>/` holds it, so a temporary file found
+        there by a holder belongs to a dead process. Not re-entrant: never take it twice."""
         directory = self.transcript_dir(video_id)
         directory.mkdir(parents=True, exist_ok=True)
         with open(directory / ".lock", "a+b") as f:
