@@ -45,6 +45,19 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
     return values
 
 
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # Whisper's codes: ru, zh, en, uk, yue, haw, ...
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """" RU, zh " -> ("ru", "zh"); empty: no restriction. ValueError for what is not a language code
+    (whether the model knows each code is checked when it is loaded)."""
+    codes = tuple(dict.fromkeys(c.strip().lower() for c in text.split(",") if c.strip()))
+    bad = [c for c in codes if not _LANGUAGE_CODE.match(c)]
+    if bad:
+        raise ValueError(f"not language codes: {', '.join(bad)} (expected e.g. ru,zh,en,uk)")
+    return codes
+
+
 def parse_phone_regions(text: str) -> tuple[str, ...]:
     """" ru, cn " -> ("RU", "CN"); ValueError for a code phonenumbers does not know."""
     import phonenumbers  # here, not at import: most commands never load settings
@@ -115,6 +128,9 @@ class Settings:
                                                 "(default: the Hugging Face cache).", "speech")
     asr_language: str | None = _setting(None, "Force a language code (ru, zh, en, ...); default: "
                                               "detect.", "speech")
+    asr_languages: str = _setting("ru,zh,en,uk", "Languages detection chooses from, comma-separated (\"\": any "
+                                                 "Whisper language); voted over the clip's speech, per stretch of "
+                                                 "speech where it switches.", "speech", parse=parse_languages)
     asr_task: str = _setting("transcribe", "transcribe, or translate to English.", "speech",
                              choices=("transcribe", "translate"))
     asr_beam_size: int = _setting(5, "Beam size for decoding.", "speech")
@@ -123,7 +139,8 @@ class Settings:
     asr_vad: bool = _setting(True, "Voice activity detection (Silero, bundled) before decoding.", "speech")
     asr_initial_prompt: str | None = _setting(None, "Initial prompt passed to Whisper.", "speech")
     asr_hotwords: str | None = _setting(None, "Hotwords passed to Whisper.", "speech")
-    asr_cpu_threads: int = _setting(0, "CPU threads for CTranslate2 (0: its default).", "speech")
+    asr_cpu_threads: int = _setting(0, "CPU threads for CTranslate2 (0: one per CPU core available, at most "
+                                       "4).", "speech")
     asr_no_speech_threshold: float = _setting(0.6, "A window whose no-speech probability is above this and "
                                                    "whose average log probability is below "
                                                    "asr_log_prob_threshold is treated as silence.", "speech")
@@ -169,6 +186,16 @@ class Settings:
     job_heartbeat: int = _setting(30, "Seconds without a heartbeat after which a running job counts as "
                                       "abandoned (its worker died) and is queued again.", "worker")
 
+    # serve: the web viewer and HTTP API (`vidscribe serve`)
+    host: str = _setting("127.0.0.1", "Address `vidscribe serve` listens on (loopback by default; anything else "
+                                      "exposes the corpus to that network).", "serve")
+    port: int = _setting(8000, "Port `vidscribe serve` listens on.", "serve")
+    api_token: str | None = _setting(None, "Token the HTTP API's write endpoints (enqueue, reprocess) require as "
+                                           "`Authorization: Bearer TOKEN`; unset, they are off.", "serve")
+    serve_read_open: bool = _setting(True, "Serve the viewer and the read API without the token (0: reading "
+                                           "needs VIDSCRIBE_API_TOKEN too, as Bearer or HTTP Basic password).",
+                                     "serve")
+
     def __post_init__(self) -> None:
         # Also for settings built directly (not through `load`): a bad list fails here, at once.
         for f in dataclasses.fields(self):
@@ -179,6 +206,10 @@ class Settings:
     @property
     def asr_temperature_values(self) -> tuple[float, ...]:
         return parse_temperatures(self.asr_temperatures)
+
+    @property
+    def asr_language_codes(self) -> tuple[str, ...]:
+        return parse_languages(self.asr_languages)
 
     @property
     def phone_region_codes(self) -> tuple[str, ...]:
