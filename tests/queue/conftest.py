@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from queue_helpers import kill_leftovers
 from redis import Redis
 from servers import start_redis
 
@@ -38,3 +39,10 @@ def worker_env(redis_url: str, tiny_asr_model: Path) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     })
     return env
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_workers() -> Iterator[None]:
+    """A worker a failed test left running would take the next test's jobs from the shared Redis."""
+    yield
+    kill_leftovers()

@@ -11,6 +11,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from vidscribe.errors import ConfigError
+from vidscribe.queue.trust import VidscribeJob
 
 # In the order a worker serves them by default: finish videos already under way before starting new ones.
 QUEUE_NAMES = ("post", "subtitles", "speech", "download")
@@ -25,6 +26,7 @@ def redacted(url: str) -> str:
 
 
 def connect(url: str) -> Redis:
+    """A client for `url` that answered a PING; a ConfigError naming the URL (no password) if not."""
     try:
         conn = Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30)
         conn.ping()
@@ -35,6 +37,8 @@ def connect(url: str) -> Redis:
 
 
 def get_queue(name: str, conn: Redis) -> Queue:
+    """One of vidscribe's queues. Its jobs are `VidscribeJob`s, so whatever reads them through it (a
+    worker, a registry clean-up) imports only vidscribe's own job functions."""
     if name not in QUEUE_NAMES:
         raise ConfigError(f"unknown queue {name!r}; queues: {', '.join(QUEUE_NAMES)}")
-    return Queue(name, connection=conn, serializer=JSONSerializer)
+    return Queue(name, connection=conn, serializer=JSONSerializer, job_class=VidscribeJob)

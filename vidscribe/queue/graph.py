@@ -26,8 +26,9 @@ from vidscribe.transcripts.sources import SourceLedger, SourceRecord, source_key
 from vidscribe.transcripts.store import Store
 
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-# Transient failures (network, HTTP 5xx, a killed worker) are retried with back-off; the scheduler
-# that `vidscribe worker` runs moves them back onto the queue.
+# Transient failures (network, HTTP 5xx) are retried with back-off; the scheduler that `vidscribe
+# worker` runs moves them back onto the queue. A job whose worker died uses a retry too, but goes
+# straight back to the front of its queue (worker/sweep.py).
 RETRY = Retry(max=3, interval=[10, 60, 300])
 RESULT_TTL = 24 * 3600
 FAILURE_TTL = 30 * 24 * 3600
@@ -125,7 +126,8 @@ def enqueue_stages(conn: Redis, data: str, video_id: str, stages: Iterable[str],
             continue
         _forget_ended(conn, job_id)
         parents = [jobs[d] for d in stage.after if d in jobs]
-        # allow_failure: align what exists even if one track failed.
+        # allow_failure: a stage is released when a stage it reads fails too, and records itself failed
+        # ("input stage X failed", jobs.stage_job) instead of waiting in Redis for ever.
         depends = Dependency(jobs=parents, allow_failure=True) if parents else None
         jobs[name] = get_queue(stage.queue, conn).enqueue(
             "vidscribe.queue.jobs.stage_job", args=(video_id, name, data), job_id=job_id,

@@ -5,11 +5,14 @@ to `use_settings` once per process and every job reads them from there (jobs car
 root, chosen by the command that queued them).
 
 A `VidscribeError` marked permanent (404, unsupported URL, not a video, too long) fails the job at
-once; anything transient (network, HTTP 5xx) is raised for RQ to retry with back-off.
+once; anything transient (network, HTTP 5xx) is raised for RQ to retry with back-off. A job past
+its time limit fails at once too (it would run out of time again), with that reason in the
+transcript. A stage whose input stage failed is recorded failed without running.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -18,11 +21,14 @@ from typing import Any, NoReturn
 
 from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.timeouts import JobTimeoutException
 
 from vidscribe import pipeline
 from vidscribe.errors import VidscribeError
-from vidscribe.queue import graph
+from vidscribe.queue import failures, graph
+from vidscribe.queue.outage import OUTAGE
 from vidscribe.settings import Settings
+from vidscribe.terminal import exact_line, one_line
 from vidscribe.transcripts.sources import SourceLedger, SourceRecord
 from vidscribe.transcripts.store import Store
 
@@ -49,8 +55,10 @@ def _settings_for(data: str) -> Settings:
 
 
 def job_line(who: str, stage: str, status: str, seconds: float, detail: str | None = None) -> str:
-    """The worker's one log line per job: `video-id stage: status (1.2 s)[: detail]`."""
-    return f"{who} {stage}: {status} ({seconds:.1f} s)" + (f": {detail}" if detail else "")
+    """The worker's one log line per job: `video-id stage: status (1.2 s)[: detail]`. A source or a
+    reason may come from outside (a URL, a job read from Redis): shown on one line, never obeyed."""
+    line = f"{exact_line(str(who))} {stage}: {status} ({seconds:.1f} s)"
+    return line + (f": {one_line(detail)}" if detail else "")
 
 
 def _permanent(error: Exception) -> bool:
@@ -82,21 +90,44 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
     video = transcript.video
     ledger.put(SourceRecord(source, "done", video_id=video.id, job_id=job_id))
     todo = pipeline.stage_names() if force else graph.stages_to_run(transcript)
-    jobs = graph.enqueue_stages(job.connection, str(settings.data), video.id, todo, video.duration) \
-        if job and todo else []
+    jobs: list[str] = []
+    if job and todo:  # the media is stored: should Redis be away now, wait for it rather than lose the fetch
+        conn = job.connection
+        jobs = OUTAGE.call(conn, lambda: graph.enqueue_stages(conn, str(settings.data), video.id, todo,
+                                                              video.duration))
     log.info(job_line(video.id, pipeline.MEDIA_STAGE, "done", time.monotonic() - started))
     return {"video_id": video.id, "jobs": jobs}
 
 
 def stage_job(video_id: str, stage: str, data: str) -> dict[str, Any]:
     settings = _settings_for(data)
+    store = Store(settings.data)
     try:
-        record = pipeline.run_stage(stage, video_id, settings, Store(settings.data),
-                                    reraise=True)
+        _check_inputs(store, video_id, stage)
+        record = pipeline.run_stage(stage, video_id, settings, store, reraise=True)
+    except JobTimeoutException:
+        job = get_current_job()
+        limit = f" after {job.timeout} s" if job and job.timeout else ""
+        reason = f"timed out{limit} (the job's time limit; a slower machine or a longer clip needs more)"
+        with contextlib.suppress(VidscribeError, OSError):  # recorded as an internal error at least
+            failures.record_stage_failure(store, video_id, stage, reason)
+        _fail(VidscribeError(reason, permanent=True))
     except Exception as e:
         _fail(e)
     log.info(job_line(video_id, stage, record.status, record.seconds, record.error))
     return {"video_id": video_id, "stage": stage, "status": record.status, "seconds": record.seconds}
+
+
+def _check_inputs(store: Store, video_id: str, stage: str) -> None:
+    """Record `stage` failed, and fail its job for good, when a stage it reads failed or never ran:
+    it would otherwise run on a missing input (align with no subtitles at all)."""
+    try:
+        reason = failures.input_failure(store.load(video_id), stage)
+    except Exception:  # no transcript, an unknown or unimportable stage: run_stage records those
+        return
+    if reason:
+        failures.record_stage_failure(store, video_id, stage, reason)
+        raise VidscribeError(reason, permanent=True)
 
 
 def noop(value: float = 0.0) -> float:
