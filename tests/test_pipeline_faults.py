@@ -89,16 +89,20 @@ def test_show_md_is_transcript_md(clips, data_root):
     ("photo.webp", ["-frames:v", "1"]),
     ("renamed-png.mp4", ["-frames:v", "1", "-f", "image2", "-c:v", "png"]),
 ])
-def test_a_still_image_is_refused_in_one_line(name, args, tmp_path, data_root):
+def test_a_still_image_is_read_as_a_still_through_every_stage(name, args, tmp_path, data_root):
+    # A photo post or a screenshot is evidence: once refused (a 0 s "video" with no cues), now read as one
+    # picture whose text is screen text (tests/subtitles/test_subtitles_realistic.py reads one with text).
     image = tmp_path / name
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=white:s=320x240", *args, str(image)],
                    check=True, timeout=60)
-    result = CliRunner().invoke(cli, ["process", "--data", str(data_root), "--stage", "media", str(image)])
-    assert result.exit_code == 1
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"error: {image}: a still image (") and "not a video" in last
-    assert "internal error" not in result.stderr
-    assert not result.stdout  # nothing reported as done
+    result = CliRunner().invoke(cli, ["process", "--data", str(data_root), str(image)])
+    assert result.exit_code == 0, result.output
+    video_id = result.stdout.split("\t")[0]
+    transcript = Store(data_root).load(video_id)
+    assert {name: s.status for name, s in transcript.stages.items()} == {
+        "media": "done", "speech": "skipped", "subtitles": "done", "align": "done", "analysis": "done"}
+    assert transcript.subtitles.still and transcript.subtitles.cues == []
+    assert not transcript.video.has_audio
 
 
 def test_a_data_root_that_is_a_file_is_one_line(clips, tmp_path):

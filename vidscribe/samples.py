@@ -1,5 +1,6 @@
 """Generated sample clips with known ground truth: speech from espeak-ng, burned-in Chinese
-subtitles drawn by ffmpeg with a CJK font from fonts-noto-cjk.
+subtitles drawn by ffmpeg with a CJK font from fonts-noto-cjk (which has Cyrillic too), panels
+(screenshots, photo posts) drawn as boxes, platform re-encodes, and stills (PNG, JPEG, WebP).
 
 The README demo and the tests build their media here, so nothing binary lives in git and every
 test knows exactly what it drew and said.
@@ -42,6 +43,28 @@ class TextLayer:
 
 
 @dataclass(frozen=True)
+class Rect:
+    """A filled box drawn on the video from `start` to `end` (a screenshot's panel, a photo)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    start: float
+    end: float
+    color: str = "white"
+
+
+@dataclass(frozen=True)
+class Reencode:
+    """A platform's re-encode after the first encode: scaled to width x height at this x264 CRF."""
+
+    width: int
+    height: int
+    crf: int = 30
+
+
+@dataclass(frozen=True)
 class Utterance:
     start: float
     text: str
@@ -55,14 +78,16 @@ class ClipSpec:
     height: int = 360
     fps: float = 25
     background: str = "testsrc2"  # any lavfi video source name, or "color=c=navy"
-    layers: list[TextLayer] = field(default_factory=list)
+    layers: list[TextLayer | Rect] = field(default_factory=list)  # drawn in this order
     speech: list[Utterance] = field(default_factory=list)
     audio: bool = True
     video_codec: str = "libx264"
     # Filters applied to the background before the text is drawn, e.g. "noise=alls=40:allf=t".
     background_filters: str | None = None
-    # Cap the video bitrate ("2M") like a platform re-encode; None: x264 CRF 23 only.
+    # Cap the video bitrate ("2M") like a platform re-encode; None: x264 CRF only.
     video_bitrate: str | None = None
+    crf: int = 23  # x264 quality of the first encode (39-41: the blocky look of re-shared clips)
+    reencode: Reencode | None = None  # then scaled and encoded again, as platforms do with uploads
 
 
 # Burned-in subtitle looks seen on Douyin/TikTok clips (TextLayer keyword arguments).
@@ -84,6 +109,22 @@ def subtitle(text: str, start: float, end: float, *, style: str = "outline", siz
         lift = round((len(lines) - 1 - i) * line_height * size)
         layers.append(TextLayer(line, start, end, y=f"{bottom}-{lift}-ascent", size=size, font=font,
                                 **SUBTITLE_STYLES[style]))  # type: ignore[arg-type]
+    return layers
+
+
+def karaoke(text: str, start: float, end: float, *, size: int = 40, bottom: str = "h*0.86",
+            sung: str = "0xFFE000", font: str = CJK_FONT, frame_width: int) -> list[TextLayer]:
+    """One karaoke line: white, then coloured character by character from left to right over the
+    cue's time. Each coloured prefix starts where the white line does, so it covers its white
+    characters exactly; the line is centred by full-width advances (`size` per character), so a
+    half-width digit or letter leaves it a few pixels off centre, as hand-made karaoke often is."""
+    x = str((frame_width - len(text) * size) // 2)
+    y = f"{bottom}-ascent"
+    layers = [TextLayer(text, start, end, x=x, y=y, size=size, font=font, **SUBTITLE_STYLES["outline"])]
+    step = (end - start) / (len(text) + 1)
+    for i in range(1, len(text) + 1):
+        layers.append(TextLayer(text[:i], start + i * step, end, x=x, y=y, size=size, font=font, color=sung,
+                                border=3, border_color="black"))
     return layers
 
 
@@ -142,6 +183,15 @@ def _drawtext(layer: TextLayer, textfile: Path) -> str:
     return "drawtext=" + ":".join(f"{k}={_escape_expr(v)}" for k, v in opts.items())
 
 
+def _drawbox(rect: Rect) -> str:
+    opts = {"x": str(rect.x), "y": str(rect.y), "w": str(rect.w), "h": str(rect.h), "color": rect.color,
+            "t": "fill", "enable": f"gte(t,{rect.start:.4f})*lt(t,{rect.end:.4f})"}
+    return "drawbox=" + ":".join(f"{k}={_escape_expr(v)}" for k, v in opts.items())
+
+
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
 def speak(text: str, voice: str, out_wav: Path) -> np.ndarray:
     """espeak-ng speech as float32 samples at 16 kHz."""
     espeak = _require("espeak-ng")
@@ -164,7 +214,8 @@ def _write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 def make_clip(spec: ClipSpec, out: str | Path) -> Path:
-    """Encode `spec` to `out` (the container follows the extension: .mp4, .mkv, .webm)."""
+    """Encode `spec` to `out` (the container follows the extension: .mp4, .mkv, .webm; .png, .jpg
+    or .webp make a still: the first frame, no audio)."""
     ffmpeg = _require("ffmpeg")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,10 +228,21 @@ def make_clip(spec: ClipSpec, out: str | Path) -> Path:
             video_in += f":duration={spec.duration}"
         filters = []
         for i, layer in enumerate(spec.layers):
+            if isinstance(layer, Rect):
+                filters.append(_drawbox(layer))
+                continue
             textfile = tmp / f"layer{i}.txt"
             textfile.write_text(layer.text, encoding="utf-8")
             filters.append(_drawtext(layer, textfile))
+        if spec.background_filters:
+            filters.insert(0, spec.background_filters)
         cmd = [ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", video_in]
+        if out.suffix.lower() in STILL_SUFFIXES:
+            if filters:
+                cmd += ["-filter_script:v", str(_script(tmp, filters))]
+            cmd += ["-frames:v", "1", *(["-q:v", "3"] if out.suffix.lower() in (".jpg", ".jpeg") else []), str(out)]
+            _ffmpeg(cmd, out)
+            return out
         if spec.audio:
             track = np.zeros(int(spec.duration * SPEECH_RATE), np.float32)
             for i, utt in enumerate(spec.speech):
@@ -190,19 +252,33 @@ def make_clip(spec: ClipSpec, out: str | Path) -> Path:
                 track[at: at + len(voice)] += voice
             _write_wav(tmp / "speech.wav", track)
             cmd += ["-i", str(tmp / "speech.wav")]
-        if spec.background_filters:
-            filters.insert(0, spec.background_filters)
-        if filters:
-            cmd += ["-vf", ",".join(filters)]
+        if filters:  # a script file: hundreds of layers do not fit a command line
+            cmd += ["-filter_script:v", str(_script(tmp, filters))]
         cmd += ["-c:v", spec.video_codec, "-pix_fmt", "yuv420p"]
         if spec.video_codec == "libx264":
-            cmd += ["-preset", "veryfast", "-crf", "23"]
+            cmd += ["-preset", "veryfast", "-crf", str(spec.crf)]
         if spec.video_bitrate:
             cmd += ["-maxrate", spec.video_bitrate, "-bufsize", spec.video_bitrate]
         if spec.audio:
             cmd += ["-c:a", "libopus" if out.suffix == ".webm" else "aac", "-shortest"]
-        cmd += ["-t", str(spec.duration), str(out)]
-        done = subprocess.run(cmd, capture_output=True, timeout=600)
-        if done.returncode:
-            raise RuntimeError(f"ffmpeg failed making {out.name}: {done.stderr.decode(errors='replace')[-800:]}")
+        first = tmp / f"first{out.suffix}" if spec.reencode else out
+        cmd += ["-t", str(spec.duration), str(first)]
+        _ffmpeg(cmd, out)
+        if spec.reencode:
+            r = spec.reencode
+            _ffmpeg([ffmpeg, "-v", "error", "-y", "-i", str(first), "-vf", f"scale={r.width}:{r.height}:flags=bicubic",
+                     "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", str(r.crf),
+                     *(["-c:a", "copy"] if spec.audio else []), str(out)], out)
     return out
+
+
+def _script(tmp: Path, filters: list[str]) -> Path:
+    path = tmp / "filters.txt"
+    path.write_text(",\n".join(filters), encoding="utf-8")
+    return path
+
+
+def _ffmpeg(cmd: list[str], out: Path) -> None:
+    done = subprocess.run(cmd, capture_output=True, timeout=1800)
+    if done.returncode:
+        raise RuntimeError(f"ffmpeg failed making {out.name}: {done.stderr.decode(errors='replace')[-800:]}")

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from subtitle_clips import NO_SUBTITLES, SIMPLE, SUBTITLED
+from subtitle_clips import NO_SUBTITLES, REALISTIC, SIMPLE, STILL, SUBTITLED
 
 from vidscribe.samples import make_clip
 
@@ -18,6 +18,8 @@ def sub_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "subtitled": make_clip(SUBTITLED, root / "subtitled.mp4"),
         "simple": make_clip(SIMPLE, root / "simple.mp4"),
         "none": make_clip(NO_SUBTITLES, root / "none.mkv"),
+        "realistic": make_clip(REALISTIC, root / "realistic.mp4"),
+        "still": make_clip(STILL, root / "post.png"),
     }
     # Variable frame rate: 25 fps for a second, then frames 80 ms apart (setpts rewrites times).
     vfr = root / "vfr.mkv"

@@ -90,14 +90,24 @@ def _clusters(samples: Sequence[Sample], width: int) -> list[_Cluster]:
     return clusters
 
 
+MARGIN_LINES = 2.6  # line heights of room above and below the lines seen: a three-line caption
+# (lines 1.25-1.3 heights apart) seen by any one of its lines, a Chinese line over a Russian one
+# seen by either, all fit.
+
+
+def band_around(top: float, bottom: float, line_height: float, height: int,
+                lines_cy: tuple[float, ...] = ()) -> Band:
+    """A band over rows [top, bottom) with MARGIN_LINES of room above and below."""
+    y0 = max(0, int(top - MARGIN_LINES * line_height))
+    y1 = min(height, int(bottom + MARGIN_LINES * line_height))
+    return Band(y0, y1, float(line_height), lines_cy=lines_cy)
+
+
 def _band_of(members: Sequence[_Cluster], height: int) -> Band:
     h = statistics.median(r.height for c in members for _, r in c.rows)
     top = min(r.box.y0 for c in members for _, r in c.rows)
     bottom = max(r.box.y1 for c in members for _, r in c.rows)
-    # Room for one more line above and below: two-line cues grow from where one-line cues sit.
-    y0 = max(0, int(top - 1.4 * h))
-    y1 = min(height, int(bottom + 1.4 * h))
-    return Band(y0, y1, float(h), lines_cy=tuple(sorted(c.cy for c in members)))
+    return band_around(top, bottom, h, height, tuple(sorted(c.cy for c in members)))
 
 
 def candidate_bands(samples: Sequence[Sample], width: int, height: int, *, min_samples: int = 2) -> list[Band]:

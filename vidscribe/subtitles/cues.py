@@ -1,10 +1,12 @@
 """From OCR readings of stable intervals to subtitle cues (pure logic, no video).
 
 The change detector splits the timeline into intervals and one OCR reading is made per interval.
-Here neighbouring readings of the same line are merged (a flash or a passing object splits one
-cue into several intervals; OCR reads the same line slightly differently), the best reading of
-each merged group gives the text, and fragments too short or too uncertain to be a subtitle are
-dropped. Empty intervals are gaps between cues.
+Here neighbouring readings of the same text are merged (karaoke colouring and passing objects split
+one cue into several intervals), a short or unsure piece joins its neighbour when it reads nearly
+alike, the best reading of each merged group gives the text, and fragments too short or too
+uncertain to be a subtitle are dropped. A *blank* interval (the band held no text) always ends a
+cue: the same text shown again 2 frames later is a second cue. Two long, surely read intervals
+back to back with different texts are two cues, however alike (`还剩3个名额`, `还剩2个名额`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vidscribe.subtitles.engines import Box
-from vidscribe.subtitles.text import similarity, squash
+from vidscribe.subtitles.text import Row, similarity, squash
 
 
 @dataclass
@@ -27,6 +29,8 @@ class Reading:
     score: float
     box: Box | None = None
     ref: int | None = None  # caller's handle on the image the reading came from (keyframe)
+    rows: tuple[Row, ...] = ()  # the lines read, top to bottom
+    blank: bool = False  # the band held no text at all here: a gap no cue spans
 
 
 @dataclass
@@ -38,6 +42,10 @@ class CueDraft:
     box: Box | None
     ref: int | None
     readings: list[Reading] = field(default_factory=list)
+    lines: tuple[Row, ...] = ()  # the winning reading's lines, top to bottom
+
+
+SURE = 0.9  # a reading at least this confident, and at least `fragment` long, is its own text
 
 
 def _best_text(readings: Sequence[Reading]) -> Reading:
@@ -53,31 +61,45 @@ def _best_text(readings: Sequence[Reading]) -> Reading:
     return first[winner]
 
 
+def _joins(last: list[Reading], r: Reading, *, merge_similarity: float, fragment: float,
+           fragment_similarity: float) -> bool:
+    """Whether reading `r` continues the cue whose readings are `last`."""
+    best = _best_text(last)
+    if squash(best.text) == squash(r.text):
+        return True  # the same text split by karaoke colouring or something passing in front
+    alike = similarity(best.text, r.text)
+    piece = min(r.end - r.start, last[-1].end - last[0].start) < fragment
+    unsure = min(r.score, best.score) < SURE
+    if piece or unsure:  # a piece read with a character or two wrong
+        return alike >= (fragment_similarity if piece else merge_similarity)
+    return False  # two texts, each shown long and read surely: two cues (还剩3个名额, 还剩2个名额)
+
+
 def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.9, max_gap: float = 0.3,
                min_score: float = 0.6, min_duration: float = 0.1, fragment: float = 0.5,
                fragment_similarity: float = 0.6) -> list[CueDraft]:
     """Merge consecutive readings of one line into cues and drop fragments.
 
-    Readings are merged when their texts are at least `merge_similarity` alike and the time
-    between them (an empty interval, a dropped fragment) is at most `max_gap` seconds; when one
-    side lasts under `fragment` seconds (a piece split off by something passing in front, read
-    with a character or two wrong), `fragment_similarity` is enough. A cue survives with a
-    confidence of at least `min_score` and a duration of at least `min_duration`.
+    Readings with the same text are merged when at most `max_gap` seconds of unread or unreadable
+    intervals lie between them, and never across a blank one. Different texts merge only when one
+    side lasts under `fragment` seconds (a piece split off by something passing in front, read with
+    a character or two wrong: `fragment_similarity` is enough) or is unsure (`merge_similarity`).
+    A cue survives with a confidence of at least `min_score` and a duration of at least
+    `min_duration`.
     """
     groups: list[list[Reading]] = []
+    broken = True  # a blank interval since the last group: the next reading starts a cue
     for r in sorted(readings, key=lambda r: r.start):
         if not squash(r.text):
+            broken = broken or r.blank
             continue
-        if groups:
-            last = groups[-1]
-            best = _best_text(last)
-            alike = similarity(best.text, r.text)
-            short = min(r.end - r.start, last[-1].end - last[0].start) < fragment
-            if r.start - last[-1].end <= max_gap and (alike >= merge_similarity or
-                                                       (short and alike >= fragment_similarity)):
-                last.append(r)
-                continue
-        groups.append([r])
+        if groups and not broken and r.start - groups[-1][-1].end <= max_gap and _joins(
+                groups[-1], r, merge_similarity=merge_similarity, fragment=fragment,
+                fragment_similarity=fragment_similarity):
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+        broken = False
     cues = []
     for group in groups:
         best = _best_text(group)
@@ -88,5 +110,5 @@ def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.9, ma
         start, end = group[0].start, group[-1].end
         if score < min_score or end - start < min_duration:
             continue
-        cues.append(CueDraft(start, end, best.text, score, best.box, best.ref, list(group)))
+        cues.append(CueDraft(start, end, best.text, score, best.box, best.ref, list(group), best.rows))
     return cues

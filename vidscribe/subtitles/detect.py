@@ -21,6 +21,10 @@ import numpy as np
 from vidscribe.geometry import Box
 
 _K3 = np.ones((3, 3), np.uint8)
+LOOSE_BRIGHT = 110  # grey level at which text seen before still counts as there: karaoke turns
+# characters red (grey ~120), blue (~155) or yellow (~225) one by one; at the mask's 170 red
+# characters dropped out and a karaoke cue fell apart into pieces. New text must still reach 170:
+# at 110 busy backgrounds (green cells, grey ~150, on black) made a new interval every few frames.
 _K5 = np.ones((5, 5), np.uint8)
 
 
@@ -33,6 +37,16 @@ def text_mask(gray: np.ndarray, *, bright: int = 170, contrast: int = 90) -> np.
     return cv2.bitwise_and(hi, edge)
 
 
+def text_masks(gray: np.ndarray, loose_bright: int, *, bright: int = 170,
+               contrast: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """`text_mask` at `bright` and at `loose_bright` (lower) in one pass: the edge test is shared."""
+    local = cv2.subtract(gray, cv2.erode(gray, _K5))
+    _, edge = cv2.threshold(local, contrast - 1, 1, cv2.THRESH_BINARY)
+    _, hi = cv2.threshold(gray, bright - 1, 1, cv2.THRESH_BINARY)
+    _, lo = cv2.threshold(gray, loose_bright - 1, 1, cv2.THRESH_BINARY)
+    return cv2.bitwise_and(hi, edge), cv2.bitwise_and(lo, edge)
+
+
 def dilate(mask: np.ndarray, radius: int = 1) -> np.ndarray:
     return cv2.dilate(mask, _K3 if radius == 1 else np.ones((2 * radius + 1,) * 2, np.uint8))
 
@@ -40,6 +54,31 @@ def dilate(mask: np.ndarray, radius: int = 1) -> np.ndarray:
 def overlap(a: np.ndarray, b_dilated: np.ndarray) -> int:
     """Pixels of mask `a` covered by (an already dilated) mask `b`."""
     return cv2.countNonZero(cv2.bitwise_and(a, b_dilated))
+
+
+STILL_KEEP = 0.85  # share of a text mask's pixels found again (1-px tolerance) in a later frame
+# for it to count as staying put: the same subtitle keeps 93-100% over noisy, moving backgrounds; a
+# sign moving through the picture 60-75%.
+STILL_MIN_PIXELS = 20  # below this a mask is too small to judge: it counts as staying put
+
+
+def stays_put(now: np.ndarray, later: np.ndarray, *, keep: float = STILL_KEEP,
+              min_pixels: int = STILL_MIN_PIXELS) -> bool:
+    """Whether the text in mask `now` is still there, at the same place, in mask `later` (both
+    0/1 masks of one region): subtitles, watermarks and screen text do; a sign moving through the
+    picture does not. Masks under `min_pixels` pass (nothing to judge)."""
+    pixels = cv2.countNonZero(now)
+    return pixels < min_pixels or overlap(now, dilate(later)) >= keep * pixels
+
+
+def stays_put_in(gray: np.ndarray, later: np.ndarray, box: tuple[int, int, int, int], *,
+                 polarity: str = "light", keep: float = STILL_KEEP, bright: int = 170) -> bool:
+    """`stays_put` for the text masks of one box (x0, y0, x1, y1) of two grey images."""
+    x0, y0, x1, y1 = (max(0, int(v)) for v in box)
+    a, b = gray[y0:y1, x0:x1], later[y0:y1, x0:x1]
+    if polarity != "light":
+        a, b = 255 - a, 255 - b
+    return stays_put(text_mask(a, bright=bright), text_mask(b, bright=bright), keep=keep)
 
 
 def first_true(lo: int, hi: int, pred: Callable[[int], bool]) -> int:
@@ -91,6 +130,7 @@ class ChangeTracker:
         self.settle = settle
         self.grow = grow
         self._masks: deque[tuple[int, np.ndarray]] = deque(maxlen=window)
+        self._loose: deque[np.ndarray] = deque(maxlen=window)  # each frame's colour-tolerant mask
         self._ref: np.ndarray | None = None
         self._ref_pixels = 0
         self._ref_dilated: np.ndarray | None = None
@@ -118,6 +158,13 @@ class ChangeTracker:
         first = self._masks[0][0]
         return self._masks[index - first][1]
 
+    def mask(self, index: int) -> np.ndarray:
+        """The mask pushed for frame `index` (one of the last `window` frames)."""
+        return self._mask_at(index)
+
+    def _loose_at(self, index: int) -> np.ndarray:
+        return self._loose[index - self._masks[0][0]]
+
     def _settle(self, upto: int) -> Change | None:
         """Build the reference from frames start..upto; returns the Change once settled."""
         ref = None
@@ -142,22 +189,28 @@ class ChangeTracker:
             same = self._prev_pixels < self.min_pixels and self._ref_pixels < self.min_pixels
         return Change(self._start, ref, self._ref_pixels, same)
 
-    def _changed(self, mask: np.ndarray, prev: np.ndarray | None) -> bool:
+    def _changed(self, mask: np.ndarray, prev: np.ndarray | None, loose: np.ndarray) -> bool:
         if self._ref is None:
             return False
-        if self._ref_pixels >= self.min_pixels and overlap(self._ref, mask) < self.keep * self._ref_pixels:
+        if self._ref_pixels >= self.min_pixels and overlap(self._ref, loose) < self.keep * self._ref_pixels:
             return True
         if prev is None:
             return False
         fresh = cv2.bitwise_and(cv2.bitwise_and(mask, prev), self._outside)
         return cv2.countNonZero(fresh) >= max(self.min_pixels, self.fresh * self._ref_pixels)
 
-    def push(self, index: int, mask: np.ndarray) -> list[Change]:
-        """Process frame `index` (consecutive integers from 0). Returns settled new intervals."""
+    def push(self, index: int, mask: np.ndarray, loose: np.ndarray | None = None) -> list[Change]:
+        """Process frame `index` (consecutive integers from the first one pushed). Returns settled
+        new intervals. `loose`: the same frame's mask at a lower brightness (colour-tolerant), used to
+        tell whether the current text is still there: a karaoke character turning red keeps it."""
         if self._masks and index != self._masks[-1][0] + 1:
             raise ValueError("frames must be pushed in order without gaps")
+        if not self._masks:
+            self._start = index  # a band found late starts at the first frame it is given
         prev = self._masks[-1][1] if self._masks else None
         self._masks.append((index, mask.copy()))
+        loose = self._masks[-1][1] if loose is None else loose.copy()
+        self._loose.append(loose)
         out: list[Change] = []
         if not self._settled:
             if index - self._start + 1 >= self.settle:
@@ -165,7 +218,7 @@ class ChangeTracker:
                 if change is not None:
                     out.append(change)
             return out
-        if not self._changed(mask, prev):
+        if not self._changed(mask, prev, loose):
             self._pending = 0
             if index - self._start < self.grow and len(self._masks) >= 3:
                 # After a cut the encoder sharpens the new text over several frames: let the
@@ -190,7 +243,7 @@ class ChangeTracker:
 
         def looks_new(i: int) -> bool:
             m = self._mask_at(i)
-            if ref_pixels >= self.min_pixels and overlap(ref, m) < self.keep * ref_pixels:
+            if ref_pixels >= self.min_pixels and overlap(ref, self._loose_at(i)) < self.keep * ref_pixels:
                 return True
             return fresh_pixels >= self.min_pixels and overlap(fresh_part, dilate(m)) >= 0.5 * fresh_pixels
 
@@ -209,6 +262,12 @@ class ChangeTracker:
         return out
 
 
+SAME_CORE = 0.95  # share of a line's mask pixels found again (1-px tolerance) for it to hold the same
+# text: the same subtitle keeps 93-100% over moving backgrounds; strict, so that a digit changing
+# (5-8% of a line's pixels) is not taken for the same text
+TALL_EDGE = 0.12  # of the frame height: mask runs this tall are edges in the picture, not strokes
+
+
 def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
     """Boxes of line-shaped clusters of text-mask pixels in a whole frame.
 
@@ -218,6 +277,11 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
     """
     mask = text_mask(gray)
     h, w = mask.shape
+    # Long vertical edges (colour bars, door frames) would join every line they pass into one blob
+    # too tall to be text: taken out first. No character stroke is this tall (captions are at most
+    # 9% of the height).
+    tall = max(8, int(TALL_EDGE * h))
+    mask = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)))
     joined = cv2.dilate(mask, np.ones((3, 15), np.uint8))  # characters of a line into one blob
     n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes: list[tuple[int, Box]] = []  # (mask pixels, box)
@@ -256,3 +320,35 @@ def text_bbox(mask: np.ndarray, line_height: float) -> Box | None:
     h, w = mask.shape
     pad_y, pad_x = int(0.5 * line_height), int(1.0 * line_height)
     return Box(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1).grown(pad_x, pad_y, w, h)
+
+
+def same_lines(a: np.ndarray, b: np.ndarray, lines: list[Box]) -> bool:
+    """Whether masks `a` and `b` hold the same text on `lines` (boxes of centred lines): each
+    covers SAME_CORE of the other there, with a 1-px tolerance."""
+    for x0, y0, x1, y1 in lines:
+        pa, pb = a[y0:y1, x0:x1], b[y0:y1, x0:x1]
+        na, nb = cv2.countNonZero(pa), cv2.countNonZero(pb)
+        if not na or not nb or overlap(pa, dilate(pb)) < SAME_CORE * na or overlap(pb, dilate(pa)) < SAME_CORE * nb:
+            return False
+    return bool(lines)
+
+
+def centred_lines(mask: np.ndarray, width: int, line_height: float, *, tolerance: float,
+                  allowance: float) -> list[Box]:
+    """Boxes of the line-shaped clusters of a band's text mask centred on the frame (`width`).
+    Characters are joined across gaps of up to a line height; clusters on one row are judged
+    together (a phone number's groups)."""
+    h = max(2, int(line_height))
+    joined = cv2.dilate(mask, np.ones((max(1, h // 4), h), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    parts = [Box(int(x), int(y), int(x + w), int(y + hh)) for x, y, w, hh, _ in stats[1:]
+             if hh >= 0.4 * line_height and w >= line_height]
+    rows: list[Box] = []
+    for b in sorted(parts, key=lambda b: b.x0):
+        for i, r in enumerate(rows):
+            if b.overlap_y(r) >= 0.5 * min(b.height, r.height):
+                rows[i] = Box.union((r, b))
+                break
+        else:
+            rows.append(b)
+    return [r for r in rows if abs(r.cx - width / 2) <= tolerance * width + allowance * r.height]

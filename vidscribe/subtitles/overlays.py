@@ -6,16 +6,17 @@ stays put, and read at native size from crops kept while it is there."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from vidscribe.subtitles.band import Band, Sample, StaticText
-from vidscribe.subtitles.detect import dilate, overlap, propose_lines, text_mask
+from vidscribe.subtitles.detect import dilate, overlap, propose_lines, stays_put_in, text_mask
 from vidscribe.subtitles.engines import Box, OcrEngine
 from vidscribe.subtitles.reading import TrackFrame, read_small
-from vidscribe.subtitles.text import group_rows, is_centred, similarity, squash
+from vidscribe.subtitles.text import Row, group_rows, is_centred, similarity, squash
 
 
 @dataclass
@@ -78,7 +79,7 @@ class ScanCost:
 
 def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, bands: list[Band],
          watches: list[Watch], empty: list[tuple[int, Box]], number: int,
-         cost: ScanCost) -> list[Watch]:
+         cost: ScanCost, inside: Sequence[Box] = ()) -> list[Watch]:
     """New static text in `frame` outside the subtitle lines (compared with the grey frame
     `before`, a few frames earlier, to leave moving text alone). `empty` remembers boxes read in
     vain (scan number, box) so they are not read again at once."""
@@ -87,12 +88,13 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
     found = []
     for box in propose_lines(gray, max_boxes=6):
         x0, y0, x1, y1 = box
-        if abs(box.cx - width / 2) <= 0.1 * width and any(b.y0 <= box.cy < b.y1 for b in bands):
-            continue  # a subtitle line
+        if any(o.intersection(box) >= 0.5 * box.area for o in inside):
+            continue  # a line of a screen text block (screen.py reads it)
+        if _subtitle_like(box, width, bands):
+            continue  # a subtitle or caption line (part of one): the band finder's (tracking.BandFinder)
         if any(box.iou(w.box) >= 0.3 for w in watches + found) or any(box.iou(b) >= 0.5 for _, b in empty):
             continue
-        now, then = text_mask(gray[y0:y1, x0:x1]), text_mask(before[y0:y1, x0:x1])
-        if overlap(now, then) < 0.8 * max(1, cv2.countNonZero(now)):
+        if not stays_put_in(gray, before, box):
             continue  # moving (a sign in the picture): not worth an OCR call
         t0 = time.perf_counter()
         rows = group_rows(read_small(engine, frame.color()[y0:y1, x0:x1], (y1 - y0) * 0.6, dx=x0, dy=y0))
@@ -102,9 +104,19 @@ def scan(engine: OcrEngine, frame: TrackFrame, before: np.ndarray, t: float, ban
             empty.append((number, box))
             continue
         for row in rows:
+            if _subtitle_like(row.box, width, bands):
+                continue  # read whole, the piece the mask saw is a subtitle line
             found.append(make_watch(StaticText(row.text, row.score, row.box, [], is_centred(row, width)), t,
                                     width, height))
     return found
+
+
+def _subtitle_like(box: Box, width: int, bands: list[Band]) -> bool:
+    """Centred, or in a band across the middle: a piece of a subtitle line (a karaoke line's part
+    not yet coloured, an OCR box that left out a line's start). A corner watermark in a band never
+    reaches the middle."""
+    return is_centred(Row("", 0.0, box), width) or (box.x0 < width / 2 < box.x1
+                                                    and any(b.y0 <= box.cy < b.y1 for b in bands))
 
 
 def make_watch(st: StaticText, since: float, width: int, height: int, blank: bool = False) -> Watch:

@@ -4,16 +4,16 @@ line proposals from the text mask read at native size. Shared by the locate and 
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import cv2
 import numpy as np
 
 from vidscribe.media.frames import Picture
-from vidscribe.subtitles.detect import overlap, propose_lines, text_mask
+from vidscribe.subtitles.detect import overlap, propose_lines, stays_put, text_mask
 from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
 
 MIN_ROW_SCORE = 0.5
-_K3 = np.ones((3, 3), np.uint8)
 
 
 def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: int = 0,
@@ -22,10 +22,18 @@ def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: 
     `keep`: which detected boxes (in `image` pixels) to recognise."""
     if image.shape[0] < 8 or image.shape[1] < 8:
         return []  # nothing a detector could read (a crop clipped at the frame's edge)
-    return [TextLine(ln.text, ln.score, Box(int(ln.box.x0 / scale) + dx, int(ln.box.y0 / scale) + dy,
-                                            int(math.ceil(ln.box.x1 / scale)) + dx,
-                                            int(math.ceil(ln.box.y1 / scale)) + dy))
-            for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE]
+    return [TextLine(text, ln.score, Box(int(ln.box.x0 / scale) + dx, int(ln.box.y0 / scale) + dy,
+                                         int(math.ceil(ln.box.x1 / scale)) + dx,
+                                         int(math.ceil(ln.box.y1 / scale)) + dy))
+            for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE and (text := without_symbols(ln.text))]
+
+
+def without_symbols(text: str) -> str:
+    """Text without pictographs (emoji, dingbats: Unicode category So) that editors put after a
+    caption line: not words, and no finding is in them. Currency and maths signs stay."""
+    if not any(unicodedata.category(ch) == "So" for ch in text):
+        return text
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "So").split())
 
 
 SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses
@@ -66,10 +74,8 @@ def proposal_lines(engine: OcrEngine, frame: np.ndarray,
         if covered(box, lines):
             continue
         mask = text_mask(gray[y0:y1, x0:x1])
-        if later is not None:
-            pixels = cv2.countNonZero(mask)
-            if pixels >= 20 and overlap(mask, cv2.dilate(text_mask(later[y0:y1, x0:x1]), _K3)) < 0.85 * pixels:
-                continue
+        if later is not None and not stays_put(mask, text_mask(later[y0:y1, x0:x1])):
+            continue
         for old_box, old_mask, old_lines in seen:
             most = max(cv2.countNonZero(mask), cv2.countNonZero(old_mask))
             if old_box == box and overlap(mask, old_mask) >= 0.9 * most:

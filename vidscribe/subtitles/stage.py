@@ -1,8 +1,11 @@
-"""The subtitles stage: burned-in Chinese subtitles of a video as timed cues, plus the fixed text
-(watermarks, account names, titles) as overlays, with a keyframe image per cue.
+"""The subtitles stage: burned-in subtitles of a video (Chinese, and Russian or Latin lines under
+them) as timed cues, the fixed text (watermarks, account names, titles) as overlays, and static
+text blocks (screenshots, photo posts) as screen text, with a keyframe image per cue and block. A
+still image is read as one picture: screen text and overlays, no cues.
 
-Writes nothing itself: returns `subtitles` for transcript.json and the files `subtitles.srt`,
-`subtitles.vtt` and `keyframes/NNNN.jpg` (the band crop each cue's text was read from).
+Writes nothing itself: returns `subtitles` for transcript.json and the files `keyframes/NNNN.jpg`
+(the band crop each cue's text was read from) and `keyframes/screen-NNNN.jpg` (each block);
+`subtitles.srt`/`.vtt` are rendered by the store.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from vidscribe.chinese import normalise_script
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.subtitles.engines import load_engine
 from vidscribe.subtitles.extract import Extraction, OverlayDraft, extract
-from vidscribe.transcripts.model import Cue, Overlay, Subtitles
+from vidscribe.subtitles.scripts import script_of
+from vidscribe.subtitles.text import Row
+from vidscribe.transcripts.model import Cue, CueLine, Overlay, ScreenText, Subtitles
 
-VERSION = "1"
+VERSION = "2"  # 2: bands anywhere, Cyrillic lines, repeats, karaoke, screen text, stills
 KEYFRAME_QUALITY = 85
 # The uploading account as platforms burn it in: 抖音号/快手号 IDs, @handles, TikTok's name tag.
 _ACCOUNT = re.compile(r"抖音号|抖音|快手号|快手|小红书号|视频号|tiktok|@\s*[\w.]{2,}|\bID\s*[:：]", re.IGNORECASE)
@@ -32,6 +37,11 @@ def overlay_kind(ov: OverlayDraft) -> str | None:
 
 def _r(t: float) -> float:
     return round(t, 3)
+
+
+def _lines(rows: tuple[Row, ...] | list[Row], script: str) -> list[CueLine]:
+    return [CueLine(text=normalise_script(r.text, script), script=r.script or script_of(r.text), box=list(r.box),
+                    confidence=round(r.score, 4)) for r in rows]
 
 
 def to_subtitles(ex: Extraction, *, engine: str, script: str) -> tuple[Subtitles, dict[str, bytes | str]]:
@@ -51,16 +61,31 @@ def to_subtitles(ex: Extraction, *, engine: str, script: str) -> tuple[Subtitles
         cues.append(Cue(start=_r(draft.start), end=_r(draft.end), text=text, confidence=round(draft.score, 4),
                         raw_text=draft.text if text != draft.text else None,
                         box=list(draft.box) if draft.box else None, keyframe=keyframe,
-                        keyframe_time=_r(frame_time) if frame_time is not None else None))
+                        keyframe_time=_r(frame_time) if frame_time is not None else None,
+                        lines=_lines(draft.lines, script)))
     overlays = []
     for ov in ex.overlays:
         text = normalise_script(ov.text, script)
         overlays.append(Overlay(start=_r(ov.start), end=_r(ov.end), text=text, confidence=round(ov.score, 4),
                                 raw_text=ov.text if text != ov.text else None, box=list(ov.box),
                                 kind=overlay_kind(ov)))
+    screen = []
+    for n, block in enumerate(ex.screen_text, 1):
+        text = normalise_script(block.text, script)
+        keyframe = None
+        if block.image is not None and block.image.size:
+            ok, jpeg = cv2.imencode(".jpg", block.image, [cv2.IMWRITE_JPEG_QUALITY, KEYFRAME_QUALITY])
+            if ok:
+                keyframe = f"keyframes/screen-{n:04d}.jpg"
+                files[keyframe] = jpeg.tobytes()
+        screen.append(ScreenText(start=_r(block.start), end=_r(block.end), text=text,
+                                 confidence=round(block.score, 4), box=list(block.box), keyframe=keyframe,
+                                 raw_text=block.text if text != block.text else None,
+                                 lines=_lines(block.rows, script)))
     band = ex.band or (ex.bands[0] if ex.bands else None)
     subtitles = Subtitles(cues=cues, overlays=overlays, band=[band.y0, band.y1] if band else None, engine=engine,
-                          script=script, models=list(ex.models), band_source=band.source if band else None)
+                          script=script, models=list(ex.models), band_source=band.source if band else None,
+                          screen_text=screen, still=ex.still)
     return subtitles, files  # subtitles.srt/.vtt are rendered by the store from the saved transcript
 
 

@@ -39,6 +39,7 @@ class Row:
     text: str
     score: float  # character-weighted mean of its boxes' scores
     box: Box
+    script: str = ""  # han, cyrillic, latin or other (scripts.script_of); "" until decided
 
     @property
     def height(self) -> int:
@@ -82,8 +83,15 @@ def group_rows(lines: Iterable[TextLine]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.cy, r.cx))
 
 
-def is_centred(row: Row, width: int, tolerance: float = 0.05) -> bool:
-    return abs(row.cx - width / 2) <= tolerance * width
+CENTRE_TOLERANCE = 0.05  # of the frame width: how far a subtitle line's centre may lie off the middle
+SYMBOL_ALLOWANCE = 0.6  # line heights more: an emoji or a full-width '，' after a centred line (not
+# read, or read apart) moves the text's box about half a character off centre
+
+
+def is_centred(row: Row, width: int, tolerance: float = CENTRE_TOLERANCE) -> bool:
+    """Whether a line is horizontally centred: within `tolerance` of the width, plus room for a
+    symbol after it."""
+    return abs(row.cx - width / 2) <= tolerance * width + SYMBOL_ALLOWANCE * row.height
 
 
 def join_rows(rows: Sequence[Row]) -> tuple[str, float, Box] | None:

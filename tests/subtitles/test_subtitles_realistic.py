@@ -1,0 +1,83 @@
+"""The stage on clips made to look like real ones: a Chinese line over a Russian one (read by
+Tesseract), a large caption at the top, a countdown one digit apart, the same text shown again
+three frames later, and a still image (a photo post) read as screen text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from subtitle_clips import REAL_CUES, REAL_FPS, SCREENSHOT_LINES
+
+from vidscribe.settings import Settings
+from vidscribe.stage import StageContext, StageOutput
+from vidscribe.subtitles import STAGE
+from vidscribe.subtitles.scripts import load_cyrillic
+from vidscribe.subtitles.text import cer, squash
+from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
+
+pytestmark = pytest.mark.slow
+FRAME = 1 / REAL_FPS
+
+
+def _run(media: Path, tmp_path: Path) -> StageOutput:
+    transcript = Transcript(video=VideoMeta(id="clip", source=str(media), has_video=True))
+    ctx = StageContext(settings=Settings.load(env={}), transcript=transcript, media_path=media,
+                       audio_path=None, output_dir=tmp_path)
+    return STAGE.run(ctx)
+
+
+@pytest.fixture(scope="module")
+def real(sub_clips: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Subtitles:
+    return _run(sub_clips["realistic"], tmp_path_factory.mktemp("real")).changes["subtitles"]
+
+
+def _find(subs: Subtitles, start: float) -> list:
+    return [c for c in subs.cues if abs(c.start - start) <= FRAME + 1e-3]
+
+
+def test_every_cue_on_its_frames(real: Subtitles) -> None:
+    chinese = [(c.start, c.end, squash(c.text.split("\n")[0])) for c in REAL_CUES]
+    got = [(c.start, c.end, squash(c.text.split("\n")[0])) for c in real.cues]
+    assert len(got) == len(chinese), got
+    for (start, end, text), truth in zip(sorted(got), sorted(chinese), strict=True):
+        assert text == truth[2]
+        assert start == pytest.approx(truth[0], abs=FRAME + 1e-3)
+        assert end == pytest.approx(truth[1], abs=FRAME + 1e-3)
+
+
+def test_the_caption_at_the_top_is_one_cue_of_two_lines(real: Subtitles) -> None:
+    (caption,) = _find(real, 1.0)
+    assert caption.text == "高薪急招\n名额不多"
+    assert [line.script for line in caption.lines] == ["han", "han"]
+    assert caption.box[3] < 0.35 * 960  # at the top
+
+
+def test_the_russian_line_is_read_as_cyrillic_in_the_same_cue(real: Subtitles) -> None:
+    if load_cyrillic() is None:
+        pytest.skip("tesserocr or Tesseract's rus/eng data is not installed")
+    (cue,) = _find(real, 0.4)
+    zh, ru = cue.text.split("\n")
+    assert zh == "加入俄罗斯军队"
+    assert cer(ru, "Контракт на один год.") <= 0.1
+    assert [line.script for line in cue.lines] == ["han", "cyrillic"]
+    assert cue.lines[0].box[3] <= cue.lines[1].box[1] + 2  # top to bottom
+    assert any("tesseract" in m for m in real.models)
+
+
+def test_repeats_and_one_digit_changes_are_separate_cues(real: Subtitles) -> None:
+    bottom = [squash(c.text) for c in real.cues if c.start >= 2.5]
+    assert bottom == ["还剩3个名额", "还剩2个名额", "今天报名", "今天报名"]
+    (second,) = _find(real, 6.52)
+    assert second.start - 6.4 >= 2 * FRAME  # after the gap of three frames
+
+
+def test_a_still_image_is_screen_text(sub_clips: dict[str, Path], tmp_path: Path) -> None:
+    out = _run(sub_clips["still"], tmp_path)
+    subs: Subtitles = out.changes["subtitles"]
+    assert subs.still and subs.cues == []
+    texts = [s.text for s in subs.screen_text]
+    assert any(cer(t, "\n".join(SCREENSHOT_LINES)) <= 0.1 for t in texts), texts
+    assert any(squash(t) == "高薪招聘" for t in texts), texts
+    assert all(s.start == s.end == 0.0 for s in subs.screen_text)
+    assert all(s.keyframe in out.files for s in subs.screen_text)

@@ -1,0 +1,271 @@
+"""Pure parts of the subtitle stage added for real-looking clips, tested without video: scripts,
+cue assembly for repeats, colour-tolerant change tracking, bands found late, screen text blocks,
+centring judged with room for a symbol."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from vidscribe.geometry import Box
+from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
+from vidscribe.subtitles.band import MARGIN_LINES, band_around
+from vidscribe.subtitles.bandread import ink_span
+from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
+from vidscribe.subtitles.detect import ChangeTracker, stays_put, text_mask, text_masks
+from vidscribe.subtitles.reading import without_symbols
+from vidscribe.subtitles.screen import ScreenDraft, group_blocks, is_screen_block
+from vidscribe.subtitles.scripts import (
+    CYRILLIC,
+    HAN_SCRIPT,
+    LATIN,
+    ScriptReading,
+    choose,
+    needs_second_reading,
+    script_of,
+)
+from vidscribe.subtitles.text import Row, is_centred, join_rows
+from vidscribe.subtitles.verify import Verify, differing_box, segments, split_frame
+from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
+
+# --- scripts ---------------------------------------------------------------------------------------
+
+def test_script_of_a_line() -> None:
+    assert script_of("签约奖金 +7 999") == HAN_SCRIPT
+    assert script_of("Пункт отбора работает") == CYRILLIC
+    assert script_of("WeChat: ruarmy2024") == LATIN
+    assert script_of("2024 — 50") == "other"
+
+
+def test_only_latin_readings_get_a_second_reading() -> None:
+    assert needs_second_reading("yHkT ot6opa pa6oTaeT")  # Cyrillic read as Latin look-alikes
+    assert needs_second_reading("@army_contract_2024")  # a handle: Tesseract will say Latin
+    assert not needs_second_reading("加入俄罗斯军队")  # Chinese lines are read once
+    assert not needs_second_reading("+7 999 12")  # digits: nothing a Cyrillic reader adds
+
+
+def test_choose_takes_a_sure_cyrillic_reading_and_keeps_latin_lines() -> None:
+    ppocr = ("yHkT ot6opa pa6oTaeT", 0.83)
+    assert choose(*ppocr, ScriptReading("Пункт отбора работает", 0.9, CYRILLIC)) == \
+        ("Пункт отбора работает", 0.9, CYRILLIC)
+    # Tesseract unsure, or reading Latin: PP-OCR's text stands (it reads Latin well).
+    assert choose(*ppocr, ScriptReading("Пункт отбора", 0.1, CYRILLIC))[2] == LATIN
+    assert choose("WeChat: ruarmy2024", 0.99, ScriptReading("WeChat: ruarmy2024", 0.91, LATIN)) == \
+        ("WeChat: ruarmy2024", 0.99, LATIN)
+    assert choose("WeChat", 0.99, None) == ("WeChat", 0.99, LATIN)
+
+
+def test_symbols_after_a_caption_are_not_text() -> None:
+    assert without_symbols("签约就发钱☎") == "签约就发钱"
+    assert without_symbols("★ 高薪急招 ★") == "高薪急招"
+    assert without_symbols("¥150000 +7") == "¥150000 +7"  # currency and signs stay
+
+
+# --- centring, bands -------------------------------------------------------------------------------
+
+def test_a_line_with_a_symbol_or_comma_after_it_is_still_centred() -> None:
+    width = 720
+    # "签约就发钱" (100 px characters) + an emoji, centred together: the text's box sits half a
+    # character left of the middle.
+    text = Row("签约就发钱", 0.99, Box(60, 500, 560, 600))
+    assert is_centred(text, width)
+    assert not is_centred(Row("抖音号：abc", 0.9, Box(20, 30, 240, 60)), width)  # a corner watermark
+    small = Row("加入军队", 0.99, Box(360 - 80 + 70, 1000, 360 + 80 + 70, 1040))  # 70 px off, 40 px high
+    assert not is_centred(small, width)  # the allowance grows with the line's height
+
+
+def test_a_band_holds_three_lines_whichever_was_seen() -> None:
+    h = 80
+    band = band_around(500, 500 + h, h, 1920)
+    assert band.y0 <= 500 - 2 * 1.25 * h and band.y1 >= 500 + h + 2 * 1.25 * h
+    assert MARGIN_LINES >= 2.5
+    assert band_around(10, 90, h, 1920).y0 == 0  # clipped to the frame
+
+
+def test_a_caption_read_by_two_overlapping_bands_is_one_cue() -> None:
+    def cue(start: float, *rows: Row) -> CueDraft:
+        text, score, box = join_rows(rows)
+        return CueDraft(start, start + 3.0, text, score, box, None, [], rows)
+
+    top = Row("俄军招募", 0.99, Box(200, 100, 520, 190))
+    middle = Row("欢迎咨询", 0.99, Box(200, 215, 520, 305))
+    bottom = Row("不看学历", 0.98, Box(200, 330, 520, 420))
+    cut = Row("个有子刀", 0.6, Box(200, 100, 520, 150))  # the top line as a band's edge cut it
+    merged = merge_stacked([cue(6.0, top, middle), cue(6.02, cut, middle, bottom), cue(6.0, Row(
+        "加入俄罗斯军队", 0.99, Box(150, 1060, 570, 1110)))])
+    assert sorted(c.text for c in merged) == ["俄军招募\n欢迎咨询\n不看学历", "加入俄罗斯军队"]
+    # Not the same frames: two cues.
+    assert len(merge_stacked([cue(6.0, top), cue(7.5, middle)])) == 2
+
+
+def test_ink_span_widens_a_box_over_its_line_not_past_a_gap() -> None:
+    cols = np.zeros(400, int)
+    cols[40:60] = 5  # the first letter PP-OCR left out
+    cols[70:300] = 5  # the rest of the line (its box)
+    cols[360:380] = 5  # something else, far away
+    assert ink_span(cols, 70, 300, max_gap=20) == (40, 300)
+
+
+# --- cues: repeats ---------------------------------------------------------------------------------
+
+def _r(start: float, end: float, text: str, score: float = 0.97, blank: bool = False) -> Reading:
+    return Reading(start, end, text, score, blank=blank)
+
+
+def test_the_same_text_again_after_a_blank_gap_of_frames_is_a_second_cue() -> None:
+    gap = 3 / 30
+    cues = build_cues([_r(0.0, 1.2, "今天报名"), _r(1.2, 1.2 + gap, "", 0.0, blank=True),
+                       _r(1.2 + gap, 2.5, "今天报名")])
+    assert [(c.start, c.end) for c in cues] == [(0.0, 1.2), (1.2 + gap, 2.5)]
+    # Not blank (something passed in front, the text was unreadable): one cue.
+    cues = build_cues([_r(0.0, 1.2, "今天报名"), _r(1.2, 1.3, "", 0.0), _r(1.3, 2.5, "今天报名")])
+    assert [(c.start, c.end) for c in cues] == [(0.0, 2.5)]
+
+
+@pytest.mark.parametrize("texts", [("还剩3个名额", "还剩2个名额", "还剩1个名额"), ("月薪20万", "月薪25万"),
+                                   ("真实可靠，不收任何费用，先到先得", "真实可靠，不收任何费用，先到后得")])
+def test_texts_one_character_apart_back_to_back_are_separate_cues(texts: tuple[str, ...]) -> None:
+    readings = [_r(i * 1.5, (i + 1) * 1.5, t) for i, t in enumerate(texts)]
+    cues = build_cues(readings)
+    assert [(c.start, c.text) for c in cues] == [(i * 1.5, t) for i, t in enumerate(texts)]
+
+
+def test_karaoke_pieces_of_one_text_are_one_cue() -> None:
+    pieces = [_r(i * 0.3, (i + 1) * 0.3, "所有手续我们来办") for i in range(8)]
+    (cue,) = build_cues(pieces)
+    assert (cue.start, cue.end, cue.text) == (0.0, pytest.approx(2.4), "所有手续我们来办")
+
+
+def test_an_unsure_reading_one_character_off_joins_its_cue() -> None:
+    cues = build_cues([_r(0.0, 1.5, "真实可靠，不收任何费用"), _r(1.5, 3.0, "真实可靠，不收任何费甩", 0.8)])
+    assert [c.text for c in cues] == ["真实可靠，不收任何费用"]
+
+
+# --- change tracking -------------------------------------------------------------------------------
+
+def _band(text: str | None, colour: int = 255, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.clip(rng.normal(90, 20, (80, 400)), 0, 255).astype(np.uint8)
+    if text:
+        glyphs = np.zeros_like(img)
+        cv2.putText(glyphs, text, (40, 55), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 255, 3)
+        img[cv2.dilate(glyphs, np.ones((7, 7), np.uint8)) > 0] = 0
+        img[glyphs > 0] = colour
+    return img
+
+
+def test_a_text_changing_colour_is_the_same_text_for_the_tracker() -> None:
+    tracker = ChangeTracker(150)
+    changes = []
+    for i in range(40):
+        colour = 255 if i < 15 else 125  # white, then red-ish (grey ~120): karaoke
+        strict, loose = text_masks(_band("JOIN ARMY", colour, seed=i), 110)
+        changes += [c.index for c in tracker.push(i, strict, loose)]
+    assert changes == [0]
+    # Without the tolerant mask the colour change reads as the text going away.
+    tracker = ChangeTracker(150)
+    gone = [c.index for i in range(40) for c in tracker.push(i, text_mask(_band("JOIN ARMY", 255 if i < 15 else 125,
+                                                                              seed=i)))]
+    assert gone != [0]
+
+
+def test_a_tracker_may_start_at_any_frame() -> None:
+    tracker = ChangeTracker(150)
+    got = [c.index for i in range(100, 140) for c in tracker.push(i, text_mask(_band("JOIN" if i >= 120 else None,
+                                                                                   seed=i)))]
+    assert got == [100, 120]
+
+
+def test_stays_put() -> None:
+    still = text_mask(_band("JOIN ARMY"))
+    moved = np.roll(still, 30, axis=1)
+    assert stays_put(still, text_mask(_band("JOIN ARMY", seed=5)))
+    assert not stays_put(still, moved)
+    assert stays_put(np.zeros_like(still), moved)  # nothing to judge
+
+
+# --- screen text -----------------------------------------------------------------------------------
+
+def _rows(*boxes: tuple[int, int, int, int]) -> list[Row]:
+    return [Row(f"line {i}", 0.95, Box(*b)) for i, b in enumerate(boxes)]
+
+
+def test_a_screenshot_is_one_block_of_left_aligned_lines() -> None:
+    width = 720
+    shot = _rows((98, 420, 300, 460), (98, 488, 540, 528), (98, 556, 470, 596), (98, 624, 400, 664))
+    caption = _rows((250, 100, 470, 190), (200, 215, 520, 305))  # two centred caption lines
+    blocks = group_blocks(shot + caption)
+    assert sorted(len(b) for b in blocks) == [2, 4]
+    by_size = {len(b): b for b in blocks}
+    assert is_screen_block(by_size[4], width)
+    assert not is_screen_block(by_size[2], width)  # centred lines: a caption, cues' business
+    assert not is_screen_block(shot[:1], width)  # one line: a watermark or a title
+
+
+def test_a_row_inside_a_screen_block_is_not_a_cue() -> None:
+    block = ScreenDraft(2.0, 6.0, "通知\n体检时间", 0.99, Box(58, 380, 662, 800))
+    row = Row("体检时间：每周一至周五", 0.99, Box(98, 488, 580, 528))  # nearly centred by chance
+    assert is_centred(row, 720)
+    assert not keep_row(row, 3.0, 720, [], [block])
+    assert keep_row(row, 7.0, 720, [], [block])  # the block is gone by then
+
+
+def test_gap_share_is_below_what_a_line_keeps() -> None:
+    assert 0.3 < GAP_SHARE < 0.85  # a gap keeps the background's 40-50%; a text 85-100%
+
+
+# --- transcript ------------------------------------------------------------------------------------
+
+def test_old_transcripts_load_and_new_fields_round_trip() -> None:
+    old = {"schema_version": 1, "video": {"id": "a", "source": "a.mp4"},
+           "subtitles": {"cues": [{"start": 0.0, "end": 1.0, "text": "加入", "confidence": 0.9}]}}
+    t = Transcript.from_dict(old)
+    assert t.subtitles is not None and t.subtitles.cues[0].lines == [] and t.subtitles.screen_text == []
+    assert t.subtitles.still is False
+    from vidscribe.transcripts.model import CueLine, ScreenText
+    subs = Subtitles(cues=[], screen_text=[ScreenText(0.0, 0.0, "通知\n请提前预约", 0.98, [1, 2, 3, 4],
+                                                      lines=[CueLine("通知", "han", [1, 2, 3, 4], 0.99)])],
+                     still=True)
+    again = Transcript.from_dict(Transcript(video=VideoMeta(id="a", source="a.png"), subtitles=subs).to_dict())
+    assert again.subtitles == subs
+
+
+# --- texts one character apart inside one interval (verify.py) -------------------------------------
+
+def test_split_frame_finds_where_the_digit_changed() -> None:
+    h, w = 40, 200
+    three, two = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    cv2.putText(three, "AB3C", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 2)
+    cv2.putText(two, "AB2C", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1, 2)
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(40):
+        m = (three if i < 23 else two).copy()
+        m[rng.random((h, w)) < 0.01] = 1  # clutter
+        frames.append(np.packbits(m))
+    k = split_frame(frames, (h, w), 100, 102, 136, Box(50, 0, 110, 40))
+    assert k == 123
+
+
+def test_segments_split_an_interval_where_sure_looks_differ() -> None:
+    def rows(text: str, score: float = 0.99) -> list[Row]:
+        return [Row(text, score, Box(100, 1000, 400, 1040))]
+
+    h, w = 60, 720
+    masks = [np.packbits(np.zeros((h, w), np.uint8)) for _ in range(60)]
+    verify = Verify((2, np.zeros(1)), (55, np.zeros(1)), masks, 0, (h, w))
+    got = segments(0, 60, 30, rows("还剩2个名额"), [(2, rows("还剩3个名额")), (55, rows("还剩2个名额"))], verify, 990)
+    assert [(g.start <= 30, g.rows[0].text) for g in got] == [(True, "还剩3个名额"), (True, "还剩2个名额")]
+    assert got[0].end == got[1].start and 2 < got[1].start <= 30
+    # An unsure look is OCR noise, not a change; the same text everywhere is one segment.
+    assert len(segments(0, 60, 30, rows("还剩2个名额"), [(2, rows("还剩3个名额", 0.7))], verify, 990)) == 1
+    assert len(segments(0, 60, 30, rows("月薪20万"), [(2, rows("月薪20万")), (55, rows("月薪20万"))], verify, 990)) == 1
+
+
+def test_differing_box_is_around_the_changed_character() -> None:
+    a = [Row("月薪20万", 0.99, Box(100, 0, 300, 40))]
+    b = [Row("月薪25万", 0.99, Box(100, 0, 300, 40))]
+    box = differing_box(a, b)
+    assert box is not None and box.x0 <= 100 + 3 * 40 <= box.x1 and box.x1 - box.x0 <= 4 * 40
+    assert differing_box(a, a) is None

@@ -1,0 +1,215 @@
+"""Reading one stable interval of a band (in the OCR worker thread): the detector runs where the
+mask says the text is, boxes without text-mask pixels are not recognised, moving boxes are dropped,
+an unsure reading is checked on a second copy, a line touching its crop's side is read again on the
+band's whole width, lines a band's inner edge cuts are left to the band beyond it, a line read as
+Latin letters is read again by the Cyrillic reader (`scripts.py`), and a long interval is checked
+for texts one character apart (`verify.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from vidscribe.chinese import HAN
+from vidscribe.subtitles.detect import LOOSE_BRIGHT, stays_put_in, text_mask
+from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
+from vidscribe.subtitles.reading import read_lines
+from vidscribe.subtitles.scripts import CyrillicReader, choose, needs_second_reading, script_of
+from vidscribe.subtitles.text import Row, group_rows
+from vidscribe.subtitles.verify import Segment, Verify, segments
+
+OCR_LINE_PX = 48  # line height OCR crops are shrunk to when their text is much larger
+OCR_SHRINK_OVER = 1.5  # ... larger than this many times OCR_LINE_PX (captions at 6-9% of the height, 4K)
+SIDE_TOUCH = 2  # px: a read line this near the side of its OCR crop may go on past it
+LINE_VPAD = 0.3  # line heights above and below a line's box in its Cyrillic reader crop
+CUT_EDGE = 1  # px: a read line this near a band's inner edge is cut by it
+SECOND_LOOK = 0.95  # a band reading with a line scored below this is checked on a second frame
+MIN_BOX_PIXELS = 20  # text-mask pixels a detected box needs to be worth recognising
+TRACK_BRIGHT = LOOSE_BRIGHT  # the checks on read boxes (still, worth reading) tolerate karaoke colours
+
+
+class _Timings(Protocol):
+    ocr: float
+    ocr_calls: int
+    script_calls: int
+    verify_calls: int
+
+
+@dataclass
+class Read:
+    """An interval's reading: its rows, and when it held texts one character apart, the segments."""
+
+    rows: list[Row]
+    segments: list[Segment] = field(default_factory=list)
+
+
+Submit = Callable[..., "Future[Read] | Read"]
+
+
+
+def text_pixels(image: np.ndarray, polarity: str) -> Keep:
+    """Whether a detected box holds text-mask pixels: a subtitle is light text with a dark edge
+    (or the reverse), background clutter the detector boxes (specks, shapes) mostly is not, and
+    each box costs the recogniser as much as a line of text."""
+    def keep(box: Box) -> bool:
+        x0, y0, x1, y1 = box
+        gray = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        return gray.size > 0 and cv2.countNonZero(text_mask(gray if polarity == "light" else 255 - gray,
+                                                            bright=TRACK_BRIGHT)) >= MIN_BOX_PIXELS
+    return keep
+
+
+def surety(lines: list[TextLine]) -> float:
+    """Confidence of a reading: its least sure line, then how many characters it read."""
+    return min(ln.score for ln in lines) + 1e-3 * sum(len(ln.text) for ln in lines)
+
+
+def line_box(box: Box, crop: np.ndarray, band_y0: int, polarity: str) -> Box:
+    """A row's box widened to the ink of its line (the text mask along its rows): PP-OCR's box
+    often leaves out a Cyrillic line's first letter, read as no Latin look-alike."""
+    y0, y1 = max(0, box.y0 - band_y0), min(crop.shape[0], box.y1 - band_y0)
+    gray = cv2.cvtColor(crop[y0:y1], cv2.COLOR_BGR2GRAY)
+    cols = np.count_nonzero(text_mask(gray if polarity == "light" else 255 - gray), axis=0)
+    x0, x1 = ink_span(cols, box.x0, box.x1, max_gap=max(4, box.height))
+    pad = max(2, box.height // 8)
+    vpad = int(LINE_VPAD * box.height)  # room for the Cyrillic reader to tell the line from what touches the crop
+    return Box(max(0, x0 - pad), max(band_y0, box.y0 - vpad), min(crop.shape[1], x1 + pad),
+               min(band_y0 + crop.shape[0], box.y1 + vpad))
+
+
+def ink_span(cols: np.ndarray, x0: int, x1: int, *, max_gap: int) -> tuple[int, int]:
+    """[x0, x1) grown over columns holding ink (`cols` > 0) as long as no gap wider than
+    `max_gap` columns interrupts it."""
+    ink = np.flatnonzero(cols > 0)
+    lo, hi = x0, x1
+    for x in ink[::-1]:
+        if x < lo and lo - x <= max_gap:
+            lo = int(x)
+    for x in ink:
+        if x >= hi and x - hi < max_gap:
+            hi = int(x) + 1
+    return lo, hi
+
+
+def still_in_band(box: Box, crop: np.ndarray, other: np.ndarray, band_y0: int, polarity: str) -> bool:
+    """Whether a box read in a band crop holds text that stays put: its text mask is the same in
+    another copy of the band from the same interval. A sign moving through the band is not."""
+    x0, y0, x1, y1 = max(0, box.x0), max(0, box.y0 - band_y0), max(0, box.x1), max(0, box.y1 - band_y0)
+    now, later = (cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY) for image in (crop, other))
+    return stays_put_in(now, later, (0, 0, now.shape[1], now.shape[0]), polarity=polarity, bright=TRACK_BRIGHT)
+
+
+class BandReader:
+    """OCR of one stable interval's band crop (in a worker thread): the detector runs where the
+    mask says the text is, boxes without text-mask pixels are not recognised, moving boxes are
+    dropped, an unsure reading is checked on a second copy, and a line read as Latin letters is
+    read again by the Cyrillic reader (`scripts.py`), which decides its script."""
+
+    def __init__(self, engine: OcrEngine, timings: _Timings, cyrillic: CyrillicReader | None = None,
+                 frame_height: int = 0):
+        self.engine, self.timings, self.cyrillic = engine, timings, cyrillic
+        self.frame_height = frame_height
+
+    def _lines(self, image: np.ndarray, box: Box, band_y0: int, polarity: str,
+               line_height: float = 0.0) -> list[TextLine]:
+        x0, y0, x1, y1 = box
+        part = image[y0:y1, x0:x1]
+        scale = 1.0
+        if line_height > OCR_LINE_PX * OCR_SHRINK_OVER:
+            # Large text (captions, 4K) shrunk for the detector, whose cost grows with the area;
+            # the recogniser scales every line to 48 px anyway.
+            scale = OCR_LINE_PX / line_height
+            part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return read_lines(self.engine, part, scale=scale, dx=x0, dy=band_y0 + y0, keep=text_pixels(part, polarity))
+
+    def __call__(self, crop: np.ndarray, box: Box, other: np.ndarray | None, polarity: str, band_y0: int, *,
+                 middle_at: int = 0, start: int = 0, end: int = 0, verify: Verify | None = None,
+                 line_height: float = 0.0) -> Read:
+        t0 = time.perf_counter()
+        lines = self._lines(crop, box, band_y0, polarity, line_height)
+        partial = box.x0 > 0 or box.x1 < crop.shape[1]
+        if partial and any(ln.box.x0 - box.x0 <= SIDE_TOUCH or box.x1 - ln.box.x1 <= SIDE_TOUCH for ln in lines):
+            # A line touching the crop's side may go on past it (characters the mask missed: a
+            # colour it does not see): never read less than the whole band would give.
+            self.timings.ocr_calls += 1
+            box = Box(0, box.y0, crop.shape[1], box.y1)
+            lines = self._lines(crop, box, band_y0, polarity, line_height)
+        if other is not None:  # box by box: a moving piece must not join a subtitle's row
+            lines = [ln for ln in lines if still_in_band(ln.box, crop, other, band_y0, polarity)]
+            if lines and min(ln.score for ln in lines) < SECOND_LOOK:
+                # Unsure (something crossing the text, a flash): read the other copy too and
+                # keep whichever reading is surer.
+                self.timings.ocr_calls += 1
+                again = [ln for ln in self._lines(other, box, band_y0, polarity, line_height)
+                         if still_in_band(ln.box, other, crop, band_y0, polarity)]
+                if again and surety(again) > surety(lines):
+                    lines = again
+        rows = [self._script(row, crop, band_y0, polarity) for row in group_rows(lines)
+                if not self._cut(row.box, band_y0, crop.shape[0])]
+        parts: list[Segment] = []
+        if verify is not None and rows:
+            parts = self._verify(rows, polarity, band_y0, middle_at, start, end, verify, line_height, crop)
+        self.timings.ocr += time.perf_counter() - t0
+        return Read(rows, parts if len(parts) > 1 else [])
+
+    def _verify(self, rows: list[Row], polarity: str, band_y0: int, middle_at: int, start: int, end: int,
+                verify: Verify, line_height: float, crop_middle: np.ndarray) -> list[Segment]:
+        """Read the copies near the interval's start and end where the middle reading's lines are;
+        split the interval where they differ (verify.py)."""
+        if not any(HAN.search(r.text) for r in rows):
+            return []
+        h = int(np.median([r.height for r in rows]))
+        region = Box.union(r.box for r in rows).grown(h // 2, h // 3, verify.shape[1], band_y0 + verify.shape[0])
+        local = Box(region.x0, max(0, region.y0 - band_y0), region.x1, region.y1 - band_y0)
+        recognise = getattr(self.engine, "recognise", None)
+        if recognise is None:  # an engine without a recogniser of its own: the detector as well
+            looks = []
+            for frame, image in (verify.first, verify.latest):
+                self.timings.verify_calls += 1
+                looks.append((frame, group_rows(self._lines(image, local, band_y0, polarity, line_height))))
+            return segments(start, end, middle_at, rows, looks, verify, band_y0)
+        # The recogniser alone on the middle reading's Chinese lines, at the same places, on the
+        # copies near the start, in the middle and near the end: three readings made alike.
+        chinese = [r for r in rows if HAN.search(r.text)]
+        images = (verify.first[1], crop_middle, verify.latest[1])
+        crops = [image[max(0, r.box.y0 - band_y0 - r.height // 8):r.box.y1 - band_y0 + r.height // 8,
+                       max(0, r.box.x0 - r.height // 2):r.box.x1 + r.height // 2] for image in images for r in chinese]
+        self.timings.verify_calls += 1
+        read = recognise(crops)
+        n = len(chinese)
+        views = [[Row(text, score, r.box) for r, (text, score) in zip(chinese, read[k * n:(k + 1) * n], strict=True)]
+                 for k in range(3)]
+        looks = [(verify.first[0], views[0]), (verify.latest[0], views[2])]
+        return segments(start, end, middle_at, rows, looks, verify, band_y0, middle_look=views[1])
+
+    def _cut(self, box: Box, band_y0: int, band_height: int) -> bool:
+        """A line the band's edge cuts (not the frame's): half read, it is garbage; the band on the
+        other side of that edge reads it whole."""
+        top = box.y0 - band_y0 <= CUT_EDGE and band_y0 > 0
+        bottom = box.y1 - band_y0 >= band_height - CUT_EDGE and band_y0 + band_height < self.frame_height
+        return top or bottom
+
+    def _script(self, row: Row, crop: np.ndarray, band_y0: int, polarity: str) -> Row:
+        if self.cyrillic is not None and needs_second_reading(row.text):
+            self.timings.script_calls += 1
+        return decide_script(row, crop, band_y0, polarity, self.cyrillic)
+
+
+def decide_script(row: Row, crop: np.ndarray, crop_y0: int, polarity: str, cyrillic: CyrillicReader | None) -> Row:
+    """The row with its script decided: a line PP-OCR read as Latin letters is read again by the
+    Cyrillic reader from `crop` (full-width rows of the frame starting at `crop_y0`)."""
+    if cyrillic is None or not needs_second_reading(row.text):
+        return replace(row, script=script_of(row.text))
+    box = line_box(row.box, crop, crop_y0, polarity)
+    second = cyrillic.read(crop[box.y0 - crop_y0:box.y1 - crop_y0, box.x0:box.x1], polarity)
+    text, score, script = choose(row.text, row.score, second)
+    return Row(text, score, row.box, script)
+
+

@@ -1,0 +1,337 @@
+"""Tracking the bands over every frame and scheduling OCR: each band's text mask goes through a
+change tracker; each stable interval keeps a few band crops and is read once, when it ends, in a
+worker thread (`bandread.py`). New bands and screen text are looked for twice a second
+(`finders.py`); static-text candidates (watermarks) are checked five times a second and new ones
+looked for every SCAN_SECONDS (`overlays.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from vidscribe.media.frames import Picture
+from vidscribe.subtitles.band import Band
+from vidscribe.subtitles.bandread import BandReader, Read, Submit
+from vidscribe.subtitles.detect import (
+    LOOSE_BRIGHT,
+    Change,
+    ChangeTracker,
+    centred_lines,
+    same_lines,
+    stays_put,
+    text_bbox,
+    text_masks,
+)
+from vidscribe.subtitles.engines import Box, OcrEngine
+from vidscribe.subtitles.finders import CHECKS_PER_SECOND, BandFinder, ScreenFinder
+from vidscribe.subtitles.locate import Located, polarity
+from vidscribe.subtitles.overlays import MAX_WATCHES, SCAN_LAG, SCAN_SECONDS, ScanCost, Watch, scan
+from vidscribe.subtitles.reading import TrackFrame
+from vidscribe.subtitles.screen import ScreenDraft
+from vidscribe.subtitles.scripts import load_cyrillic
+from vidscribe.subtitles.text import CENTRE_TOLERANCE, SYMBOL_ALLOWANCE, Row
+from vidscribe.subtitles.verify import LATEST_SECONDS, MAX_FRAMES, VERIFY_SECONDS, Verify
+
+EMPTY_CHARS = 0.12  # mask pixels / line height^2 under which a band counts as empty (half a character)
+EMPTY_FLOOR = 40  # ... and never fewer pixels than this
+READ_CHARS = 0.25  # mask pixels / line height^2 an interval needs to be worth an OCR call (one character)
+READ_FLOOR = 80
+MIN_READ_FRAMES = 3  # intervals shorter than this are transition fragments: not read
+TRACK_WINDOW = 12  # frames of masks the change tracker keeps to place a change on its frame
+PROGRESS_EVERY = 25  # frames
+MOVED_KEEP = 0.6  # share of a line's last-frame mask found at its first frame's place: a sign moving
+# 120 px/s keeps under 0.1 after 3 frames; compression noise costs text at most 0.2
+SAME_LINE_BOX = 0.8  # IoU of a centred line's boxes in two masks for it to be the same line
+
+
+class _Timings(Protocol):
+    decode: float
+    detect: float
+    ocr: float
+    scan: float
+    frames: int
+    ocr_calls: int
+    scans: int
+    script_calls: int
+    verify_calls: int
+
+
+@dataclass
+class Interval:
+    start: int  # frame index
+    pixels: int
+    same_as_previous: bool
+    copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
+    text_box: Box | None = None  # where its text is in the band crop
+
+    next_copy: int = 0
+    end: int = -1
+    rows: Future[Read] | Read | None = None
+    start_t: float = 0.0  # seconds, filled when the pass ends
+    end_t: float = 0.0
+    read_t: float = 0.0  # time of the frame OCR read
+    ref: np.ndarray | None = None  # the tracker's reference mask of its text (latest)
+    off_centre: bool = False  # not read: its text held no centred line
+    first: tuple[int, np.ndarray] | None = None  # the copy near its start (frame, band crop)
+    latest: list[tuple[int, np.ndarray]] = field(default_factory=list)  # the last two copies near its end
+    masks: list[np.ndarray] | None = field(default_factory=list)  # packed masks from `start` (None: too long)
+    segments: list[tuple[float, float, list[Row]]] = field(default_factory=list)  # texts one character apart
+
+
+class BandTrack:
+    """Change tracking and OCR scheduling for one band."""
+
+    def __init__(self, band: Band, width: int, polarity: str, blank: list[Box], ocr: Submit, fps: float = 25):
+        self.band, self.width = band, width
+        self.polarity = polarity
+        self.min_pixels = max(EMPTY_FLOOR, int(EMPTY_CHARS * band.line_height ** 2))
+        self.read_pixels = max(READ_FLOOR, int(READ_CHARS * band.line_height ** 2))
+        self.tracker = ChangeTracker(self.min_pixels, window=TRACK_WINDOW)
+        self.blank = [Box(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
+                      for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
+        self.intervals: list[Interval] = []
+        self._ocr = ocr
+        self.verify_frames = max(2 * MIN_READ_FRAMES, round(fps * VERIFY_SECONDS))
+        self.latest_every = max(2, round(fps * LATEST_SECONDS))
+
+    def masks(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The band's text mask and its colour-tolerant variant (TRACK_BRIGHT)."""
+        gray = frame.gray(0, self.band.y0, self.width, self.band.y1)
+        strict, loose = text_masks(gray if self.polarity == "light" else 255 - gray, LOOSE_BRIGHT)
+        for bx0, by0, bx1, by1 in self.blank:
+            strict[by0:by1, bx0:bx1] = 0
+            loose[by0:by1, bx0:bx1] = 0
+        return strict, loose
+
+    def push(self, index: int, frame: TrackFrame) -> None:
+        y0, y1 = self.band.y0, self.band.y1
+        strict, loose = self.masks(frame)
+        for change in self.tracker.push(index, strict, loose):
+            if self._clutter_only(change):
+                continue  # something passed behind the same text: the interval goes on, unread again
+            if self.intervals:
+                self.close(change.index)
+            iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref)
+            self.intervals.append(iv)
+            iv.copies.append((index, frame.color()[y0:y1].copy()))
+            iv.first = iv.copies[0]
+            iv.next_copy = change.index + 2 * max(2, index - change.index)
+            iv.text_box = text_bbox(change.ref, self.band.line_height)
+            # The masks of its frames so far (the tracker keeps the recent ones), for verify.py.
+            iv.masks = [np.packbits(self.tracker.mask(i)) for i in range(change.index, index)]
+        if not self.intervals:
+            return
+        iv = self.intervals[-1]
+        if iv.masks is not None:
+            iv.masks.append(np.packbits(strict))
+            if len(iv.masks) > MAX_FRAMES:
+                iv.masks = None  # too long to verify: not kept
+        if (index - iv.start) % self.latest_every == 0 and index > iv.start + 1:
+            iv.latest = iv.latest[-1:] + [(index, frame.color()[y0:y1].copy())]
+        if index == iv.next_copy:
+            # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
+            iv = self.intervals[-1]
+            iv.copies = iv.copies[-1:] + [(index, frame.color()[y0:y1].copy())]
+            iv.next_copy = iv.start + 2 * (index - iv.start)
+            ref = self.tracker.reference
+            if ref is not None and self.tracker.current_start == iv.start:
+                iv.text_box = text_bbox(ref, self.band.line_height)
+                iv.ref = ref
+
+    def _still_centred_line(self, ref: np.ndarray, masks: list[np.ndarray] | None) -> bool:
+        """Whether the interval's text mask holds a centred line that stayed put from its first
+        frame to its last (a sign crossing the middle is centred for a moment, never still)."""
+        lines = centred_lines(ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
+                              allowance=SYMBOL_ALLOWANCE)
+        if not lines or not masks or len(masks) < 2:
+            return bool(lines)
+        count = ref.shape[0] * ref.shape[1]
+        first, last = (np.unpackbits(m, count=count).reshape(ref.shape) for m in (masks[0], masks[-1]))
+        # What is there at the end was there at the start, at the same place (a karaoke line that
+        # turned red, a fade, lose pixels; a moving sign's are elsewhere).
+        return any(stays_put(last[b.y0:b.y1, b.x0:b.x1], first[b.y0:b.y1, b.x0:b.x1], keep=MOVED_KEEP)
+                   for b in lines)
+
+    def _clutter_only(self, change: Change) -> bool:
+        """Whether a change left the current interval's centred lines as they were (what changed
+        is clutter around them): then it is no new interval, and costs no OCR call."""
+        if not self.intervals or change.same_as_previous:
+            return False
+        iv = self.intervals[-1]
+        if iv.ref is None or iv.ref.shape != change.ref.shape or change.pixels < self.read_pixels:
+            return False
+        lines = centred_lines(iv.ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
+                              allowance=SYMBOL_ALLOWANCE)
+        new = centred_lines(change.ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
+                            allowance=SYMBOL_ALLOWANCE)
+        if len(new) != len(lines) or not all(any(a.iou(b) >= SAME_LINE_BOX for b in new) for a in lines):
+            return False
+        if not same_lines(iv.ref, change.ref, lines):
+            return False
+        iv.ref = change.ref
+        return True
+
+    def close(self, end: int) -> None:
+        iv = self.intervals[-1]
+        iv.end = end
+        ref, iv.ref = iv.ref, None  # not kept: a long clip has thousands of intervals
+        masks, iv.masks = iv.masks, None
+        first, iv.first = iv.first, None
+        latest = [c for c in iv.latest if c[0] < end]
+        iv.latest = []
+        if iv.pixels < self.read_pixels or iv.same_as_previous or end - iv.start < MIN_READ_FRAMES \
+                or not iv.copies:
+            return  # empty, the same text as before, or too short to be read
+        if ref is not None and not self._still_centred_line(ref, masks[:end - iv.start] if masks else None):
+            iv.off_centre = True
+            return  # only off-centre or moving text (a sign passing through): no subtitle to read
+        # A copy taken while the change was being confirmed shows the next interval: not this one.
+        iv.copies = [c for c in iv.copies if c[0] < end]
+        if not iv.copies:
+            return
+        middle = (iv.start + end) / 2
+        copies = sorted(iv.copies, key=lambda c: abs(c[0] - middle))
+        iv.copies = copies[:1]
+        crop = copies[0][1]
+        # The other copy, some frames away, tells text that stays put from text moving through.
+        other = copies[1][1] if len(copies) > 1 else None
+        # OCR only where the mask says the text is: the detector's cost grows with the area.
+        box = iv.text_box or Box(0, 0, crop.shape[1], crop.shape[0])
+        verify = None
+        if masks is not None and first is not None and latest and end - iv.start >= self.verify_frames \
+                and len(masks) >= end - iv.start:
+            verify = Verify(first, latest[-1], masks, iv.start, ref.shape if ref is not None else crop.shape[:2])
+        iv.rows = self._ocr(crop, box, other, self.polarity, middle_at=copies[0][0], start=iv.start, end=end,
+                            verify=verify, line_height=self.band.line_height)
+
+
+@dataclass
+class Tracked:
+    tracks: list[BandTrack]
+    end: float  # seconds: the end of the last frame
+    screen: list[ScreenDraft]
+
+
+def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watches: list[Watch],
+          timings: _Timings, *, threaded: bool = True,
+          progress: Callable[[float], None] = lambda f: None) -> Tracked:
+    """Every frame: each band's text mask -> change tracker -> OCR once per stable interval;
+    static-text checks five times a second; new bands and screen text blocks looked for twice a
+    second. Returns the band tracks, the end time and the screen text."""
+    run = _TrackPass(engine, located, watches, timings, threaded)
+    duration = located.info.duration or 1.0
+    t_decode = time.perf_counter()
+    for index, picture in enumerate(pictures):
+        t_detect = time.perf_counter()
+        timings.decode += t_detect - t_decode
+        run.frame(TrackFrame(index, picture))
+        if index % PROGRESS_EVERY == 0:
+            progress(min(1.0, picture.t / duration))
+        t_decode = time.perf_counter()
+        timings.detect += t_decode - t_detect
+    return run.finish()
+
+
+class _TrackPass:
+    """The state of one track pass: the band tracks, the finders, the watches and the OCR worker."""
+
+    def __init__(self, engine: OcrEngine, located: Located, watches: list[Watch], timings: _Timings,
+                 threaded: bool):
+        info = located.info
+        self.engine, self.info, self.watches, self.timings = engine, info, watches, timings
+        self.fps = info.fps or 25
+        self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self.reader = BandReader(engine, timings, load_cyrillic(), info.height)
+        self.blank = [w.box for w in watches if w.blank]
+        self.tracks = [BandTrack(b, info.width, polarity(b, located), self.blank, self.submit_for(b.y0), self.fps)
+                       for b in located.bands]
+        self.finder = BandFinder(info.width, info.height, self.fps)
+        self.check_every = max(1, round(self.fps / CHECKS_PER_SECOND))
+        self.screens = ScreenFinder(info.width, info.height, check_every=self.check_every)
+        self.scan_every = max(1, round(self.fps * SCAN_SECONDS))
+        self.times: list[float] = []
+        self.empty: list[tuple[int, Box]] = []  # (scan number, box): read, nothing there
+        self.before: np.ndarray | None = None
+        self.cost = ScanCost()
+
+    def submit_for(self, band_y0: int) -> Submit:
+        def submit(crop: np.ndarray, box: Box, other: np.ndarray | None, pol: str,
+                   **more: object) -> Future[Read] | Read:
+            self.timings.ocr_calls += 1
+            if self.executor:
+                return self.executor.submit(self.reader, crop, box, other, pol, band_y0, **more)
+            return self.reader(crop, box, other, pol, band_y0, **more)  # type: ignore[arg-type]
+        return submit
+
+    def frame(self, frame: TrackFrame) -> None:
+        self.times.append(frame.picture.t)
+        for bt in self.tracks:
+            bt.push(frame.index, frame)
+        self._find(frame)
+        self._scan(frame)
+        if frame.index % self.check_every == 0:
+            for w in self.watches:
+                if frame.picture.t + 1e-6 >= w.since:
+                    w.check(frame.picture.t, frame)
+
+    def _find(self, frame: TrackFrame) -> None:
+        active = [sw.box for sw in self.screens.watches if not sw.gone]
+        for band, pol in self.finder.push(frame, [bt.band for bt in self.tracks],
+                                          [w.box for w in self.watches] + active):
+            # Centred text where no band is (a caption at the top, in the middle): a band of its
+            # own, tracked from the frames kept back, so its first cue starts on its frame.
+            bt = BandTrack(band, self.info.width, pol, self.blank, self.submit_for(band.y0), self.fps)
+            for old in self.finder.history:
+                bt.push(old.index, old)
+            self.tracks.append(bt)
+        self.screens.avoid = [w.box for w in self.watches]
+        self.screens.push(frame, self.finder, self.submit_for)
+
+    def _scan(self, frame: TrackFrame) -> None:
+        index, every = frame.index, self.scan_every
+        if index % every == every // 2 - SCAN_LAG:
+            self.before = frame.gray(0, 0, self.info.width, self.info.height)
+        if index % every == every // 2 and len(self.watches) < MAX_WATCHES and self.before is not None:
+            # Static text that appears after the locate pass (an end-card watermark, the
+            # Douyin watermark moving to another corner): look for new text outside the bands.
+            number = index // every
+            self.empty = [(n, b) for n, b in self.empty if number - n < 3]
+            self.watches += scan(self.engine, frame, self.before, frame.picture.t, [bt.band for bt in self.tracks],
+                                 self.watches, self.empty, number, self.cost,
+                                 inside=[sw.box for sw in self.screens.watches if not sw.gone])
+
+    def finish(self) -> Tracked:
+        times, timings = self.times, self.timings
+        timings.frames = len(times)
+        timings.scan, timings.scans = self.cost.seconds, self.cost.calls
+        for bt in self.tracks:
+            if bt.intervals:
+                bt.close(len(times))
+        if self.executor:
+            self.executor.shutdown(wait=True)
+        _interval_times(self.tracks, times, self.fps)
+        step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 1 / self.fps
+        self.screens.finish(step)
+        return Tracked(self.tracks, times[-1] + step if times else 0.0, self.screens.drafts(step))
+
+
+def _interval_times(tracks: list[BandTrack], times: list[float], fps: float) -> None:
+    """Interval frame indices -> seconds (an end past the last frame is the clip's end)."""
+    step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 1 / (fps or 25)
+    end_time = times[-1] + step if times else 0.0
+    for bt in tracks:
+        for iv in bt.intervals:
+            iv.read_t = times[min(iv.copies[0][0], len(times) - 1)] if iv.copies and times else 0.0
+            iv.start_t = times[iv.start] if iv.start < len(times) else end_time
+            iv.end_t = times[iv.end] if iv.end < len(times) else end_time
+            if iv.rows is not None:  # the reads are done (the worker has been shut down)
+                read = iv.rows.result() if isinstance(iv.rows, Future) else iv.rows
+                iv.rows = read
+                iv.segments = [(times[g.start] if g.start < len(times) else end_time,
+                                times[g.end] if g.end < len(times) else end_time, g.rows) for g in read.segments]
