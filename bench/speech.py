@@ -4,11 +4,13 @@ Reports model load time, transcription time and real-time factor, peak memory, a
 overhead outside faster-whisper: the stage time (audio read, VAD, language detection, decoding,
 post-processing, rendering the files, writing transcript.json and the files) minus the time spent
 inside `WhisperModel.transcribe` (its generator included: decoding happens while iterating).
-The stage runs faster-whisper's Silero VAD itself (to decode each stretch of speech separately),
-and, when the first stretch is short, Whisper's language detection on the first 30 s of speech;
-they are reported on their own lines, and the overhead is given both counting them and not.
+The stage runs faster-whisper's Silero VAD itself (to decode each stretch of speech separately);
+it is reported on its own line, and the overhead is given both counting it and not. Language
+detection happens inside `transcribe` (on the windows it decodes), so `detect_language()` reads 0
+unless something else calls it.
 
     python bench/speech.py                         # the tiny test model (built offline)
+    python bench/speech.py --real --threads 2      # Whisper base from the pinned test wheels (./dev setup)
     python bench/speech.py --model small           # a real model (cache or download)
     python bench/speech.py --model large-v3 --device cuda --repeat 5 --json bench/out/speech.json
 """
@@ -129,6 +131,8 @@ def gpu_memory_mib() -> float | None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", help="model name or folder (default: the tiny test model, built now)")
+    parser.add_argument("--real", action="store_true",
+                        help="Whisper base from the pinned test wheels (tests/real_whisper.py; run ./dev setup)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--compute-type", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for CTranslate2 (0: default)")
@@ -144,6 +148,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     media, wav = make_audio(args.duration, out_dir)
     tmp = Path(tempfile.mkdtemp(prefix="vidscribe-bench-speech-"))
     model_name = args.model
+    if args.real:
+        done = subprocess.run([sys.executable, str(ROOT / "tests" / "real_whisper.py"), "folder"],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            sys.exit(done.stderr.strip())
+        model_name = done.stdout.strip()
     if model_name is None:
         import tiny_whisper
 
@@ -191,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     stage_s, transcribe_s = med["stage_s"], med["transcribe"]
     figures = {
-        "model": spec.name if args.model else "tiny test model", "device": spec.device,
+        "model": spec.name if model_name != str(tmp / "tiny-whisper") else "tiny test model", "device": spec.device,
         "compute_type": spec.compute_type, "audio_s": args.duration, "runs": len(runs),
         "model_load_s": round(load_s, 3),
         "stage_s": round(stage_s, 3),
@@ -213,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"  model load           {load_s:8.3f} s")
     print(f"  stage total          {stage_s:8.3f} s   RTF {figures['rtf_stage']:.4f}")
     print(f"  in transcribe()      {transcribe_s:8.3f} s   RTF {figures['rtf_transcribe']:.4f}")
-    print(f"  in detect_language() {med['detect_language']:8.3f} s   (when not done inside transcribe)")
+    print(f"  in detect_language() {med['detect_language']:8.3f} s   (the stage detects inside transcribe)")
     print(f"  in Silero VAD        {med['vad']:8.3f} s")
     print(f"  overhead outside WhisperModel.transcribe: {100 * figures['overhead_outside_transcribe']:.1f}% "
           f"of the stage (Silero VAD and separate language detection counted as overhead)")

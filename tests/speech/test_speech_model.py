@@ -18,9 +18,11 @@ from vidscribe.settings import Settings
 from vidscribe.speech import model as speech_model
 from vidscribe.speech.model import (
     DEFAULT_MODEL,
+    MAX_DEFAULT_CPU_THREADS,
     TEST_MODEL_KEY,
     ModelIdentity,
     ModelSpec,
+    default_cpu_threads,
     get_loaded,
     get_model,
     hub_repo_id,
@@ -36,7 +38,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_cpu_defaults_follow_the_device() -> None:
     spec = resolve_spec(Settings(asr_device="cpu"))
-    assert spec == ModelSpec(name="small", device="cpu", compute_type="int8", cache_dir=None, cpu_threads=0)
+    assert spec == ModelSpec(name="small", device="cpu", compute_type="int8", cache_dir=None,
+                             cpu_threads=default_cpu_threads())
+
+
+def test_default_cpu_threads_are_the_cores_available_up_to_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, threads in ((1, 1), (2, 2), (3, 3), (16, MAX_DEFAULT_CPU_THREADS)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert default_cpu_threads() == threads
+        assert resolve_spec(Settings(asr_device="cpu")).cpu_threads == threads
+    assert resolve_spec(Settings(asr_device="cpu", asr_cpu_threads=3)).cpu_threads == 3  # set: as set
 
 
 def test_auto_device_picks_what_this_machine_has(monkeypatch: pytest.MonkeyPatch) -> None:

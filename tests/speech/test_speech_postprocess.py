@@ -109,7 +109,8 @@ def test_text_is_stripped_raw_text_only_when_it_differs_and_empty_segments_go() 
                             "t2s", "ru")
     assert dropped == 1
     assert out == [Segment(start=0, end=1, text="привет мир", words=[Word(0, 1, "привет", 0.0)],
-                           compression_ratio=round(compression_ratio("привет мир"), 3))]
+                           compression_ratio=round(compression_ratio("привет мир"), 3),
+                           language="ru")]
 
 
 def test_postprocess_counts_what_it_dropped() -> None:
@@ -117,6 +118,14 @@ def test_postprocess_counts_what_it_dropped() -> None:
     segments, dropped = postprocess(raw, duration=4.0, **DEFAULTS)
     assert [s.text for s in segments] == ["ok"]
     assert dropped == {"repetition": 1, "past_end": 1, "empty": 1}
+
+
+def test_a_segment_decoded_in_another_language_keeps_it_and_its_script_rules() -> None:
+    """A clip switching from Mandarin to Japanese: the Japanese segment's kanji stay as they are."""
+    raw = [seg(0, 1, " 這是測試", language="zh"), seg(1, 2, " 國家", language="ja")]
+    out, _ = finalise(raw, "t2s", "zh")
+    assert [(s.text, s.raw_text) for s in out] == [("这是测试", "這是測試"), ("國家", None)]
+    assert [s.language for s in out] == ["zh", "ja"]
 
 
 def test_times_are_rounded_to_milliseconds_without_passing_the_duration() -> None:

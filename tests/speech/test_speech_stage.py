@@ -50,7 +50,7 @@ def test_exact_segments_words_and_metadata(tiny_models, voices) -> None:
     assert speech.segments == [Segment(
         start=0.0, end=1.0, text="привет мир",
         words=[Word(0.0, 0.5, "привет", 1.0), Word(0.5, 1.0, "мир", 1.0)],
-        avg_logprob=-0.0, no_speech_prob=0.0, compression_ratio=0.633, temperature=0.0)]
+        avg_logprob=-0.0, no_speech_prob=0.0, compression_ratio=0.633, temperature=0.0, language="ru")]
     assert (speech.language, speech.language_probability, speech.task) == ("ru", 1.0, "transcribe")
     assert (speech.model, speech.device, speech.compute_type) == (str(tiny_models["ru"]), "cpu", "int8")
     assert speech.model_source == str(tiny_models["ru"].resolve())
@@ -135,15 +135,17 @@ def test_each_stretch_after_silence_is_decoded_on_its_own(tiny_models, voices, m
     assert [n for n, _ in calls] == [e - s for s, e in chunks]
     assert all(k["condition_on_previous_text"] and not k["vad_filter"] and k["word_timestamps"]
                for _, k in calls)  # one continuous chunk each: previous text may prompt within it
-    # The first island (< 30 s) is not all the speech: the language is detected on the first 30 s
-    # of speech across islands, then forced for every decoding.
-    assert [k["language"] for _, k in calls] == ["ru", "ru"] and speech.language_probability == 1.0
+    # Language: detected on every window the decoding encodes anyway (multilingual), never in a
+    # pass of its own; the language given only spares faster-whisper that pass. The first island
+    # starts from the first candidate, the next from the vote so far.
+    assert all(k["multilingual"] for _, k in calls)
+    assert [k["language"] for _, k in calls] == ["ru", "ru"]
+    assert speech.language == "ru" and speech.language_probability == 1.0
 
     # Chunks packed into one island have silences between them: no previous-text prompt there.
     calls.clear()
     run_tiny(tiny_models["ru"], np.concatenate([silence(3), voices["en"], silence(5), voices["ru"]]))
     assert len(calls) == 1 and calls[0][1]["condition_on_previous_text"] is False
-    assert calls[0][1]["language"] is None  # all the speech in one island: its decoding detects
     assert calls[0][1]["hallucination_silence_threshold"] == 2.0
 
 
@@ -205,7 +207,7 @@ def test_decode_options_take_every_default_from_settings() -> None:
     defaults = Settings()
     options = DecodeOptions.from_settings(defaults)
     assert options == DecodeOptions(
-        language=None, task=defaults.asr_task, beam_size=defaults.asr_beam_size,
+        language=None, languages=("ru", "zh", "en", "uk"), task=defaults.asr_task, beam_size=defaults.asr_beam_size,
         temperatures=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0), vad=defaults.asr_vad, initial_prompt=None,
         hotwords=None, no_speech_threshold=defaults.asr_no_speech_threshold,
         log_prob_threshold=defaults.asr_log_prob_threshold,
@@ -233,7 +235,7 @@ def test_stage_on_a_generated_clip(tiny_models, speech_clip, make_context) -> No
     fractions: list[float] = []
     ctx = make_context(tiny_settings(tiny_models["ru"]), wav, media, duration=10.0, progress=fractions.append)
     out = STAGE.run(ctx)
-    assert (STAGE.name, STAGE.queue, STAGE.version) == ("speech", "speech", "2")
+    assert (STAGE.name, STAGE.queue, STAGE.version) == ("speech", "speech", "3")
     assert out.skipped is None and set(out.changes) == {"speech"}
     speech = out.changes["speech"]
     assert [s.text for s in speech.segments] == ["привет мир"]

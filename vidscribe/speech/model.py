@@ -41,6 +41,19 @@ DEFAULT_COMPUTE_TYPE = {"cuda": "float16", "cpu": "int8"}
 _TRUE = {"1", "true", "yes", "on"}
 # The key in a model folder's config.json that marks a test model (value: true).
 TEST_MODEL_KEY = "vidscribe_test_model"
+# CPU threads when asr_cpu_threads is 0: one per core this process may use, at most CTranslate2's own
+# default of 4. Measured with Whisper base on 2 cores (bench/speech_quality.py --threads-sweep):
+# CTranslate2's 4 threads there took ~35% longer than 1 or 2 (oversubscription); 1 and 2 were
+# level only because other work shared the cores.
+MAX_DEFAULT_CPU_THREADS = 4
+
+
+def default_cpu_threads() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_CPU_THREADS))
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class ModelSpec:
     device: str  # cpu or cuda
     compute_type: str
     cache_dir: str | None = None
-    cpu_threads: int = 0
+    cpu_threads: int = 0  # resolve_spec fills in default_cpu_threads() for the setting's 0
 
     def describe(self) -> str:
         return f"{self.name} ({self.device}, {self.compute_type})"
@@ -95,7 +108,8 @@ def resolve_spec(settings: Settings) -> ModelSpec:
     cache_dir = str(Path(settings.asr_cache_dir).expanduser()) if settings.asr_cache_dir else None
     return ModelSpec(name=name, device=device,
                      compute_type=resolve_compute_type(settings.asr_compute_type, device),
-                     cache_dir=cache_dir, cpu_threads=max(0, settings.asr_cpu_threads))
+                     cache_dir=cache_dir, cpu_threads=settings.asr_cpu_threads if settings.asr_cpu_threads > 0
+                     else default_cpu_threads())
 
 
 def hub_offline() -> bool:

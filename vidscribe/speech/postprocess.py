@@ -6,6 +6,8 @@ own unit and property tests. `postprocess` chains them:
 1. `drop_repetitions`: a segment whose own text compresses too well (gzip ratio above the
    threshold) is a repetition loop; in a window whose decoding never got below the threshold at
    any temperature, a segment repeating an earlier segment's text is part of the loop.
+   Then the last filter against hallucinations (`vidscribe.speech.hallucinations`): known subtitle
+   credits are cut out, and a segment made only of known outro phrases is dropped.
 2. `clamp_to_duration`: segments starting at or after the end of the media are dropped; ends and
    word times are clamped to the media's duration.
 3. `make_monotonic`: segments in start order, each starting where the previous one ended or later;
@@ -53,6 +55,7 @@ class RawSegment:
     window_compression_ratio: float | None = None  # of the whole decoding window's text
     temperature: float | None = None
     window: int = 0  # segments decoded in the same 30 s window share this
+    language: str | None = None  # the language it was decoded in
 
 
 def compression_ratio(text: str) -> float:
@@ -138,11 +141,13 @@ def finalise(segments: Iterable[RawSegment], script: str, language: str | None) 
     """Build transcript segments: stripped, script-normalised text (raw kept when it differed).
 
     Times are rounded to milliseconds (rounding keeps their order). Segments left without text
-    are dropped; the count is returned beside them.
+    are dropped; the count is returned beside them. A segment's own language (where it was decoded
+    in another one than the track's) decides its script handling.
     """
-    mode = script if normalises_script(language, script) else "none"
     out, dropped = [], 0
     for seg in segments:
+        seg_language = seg.language or language
+        mode = script if normalises_script(seg_language, script) else "none"
         raw = seg.text.strip()
         text = _script(raw, mode).strip()
         if not text:
@@ -162,7 +167,7 @@ def finalise(segments: Iterable[RawSegment], script: str, language: str | None) 
             avg_logprob=None if seg.avg_logprob is None else round(float(seg.avg_logprob), 4),
             no_speech_prob=None if seg.no_speech_prob is None else round(float(seg.no_speech_prob), 4),
             compression_ratio=round(compression_ratio(raw), 3),
-            temperature=seg.temperature))
+            temperature=seg.temperature, language=seg_language))
     return out, dropped
 
 
@@ -178,15 +183,20 @@ def _clamp_rounded(segments: list[Segment], duration: float) -> list[Segment]:
 
 def postprocess(raw: Iterable[RawSegment], *, duration: float, compression_ratio_threshold: float | None,
                 script: str, language: str | None) -> tuple[list[Segment], dict[str, int]]:
-    """All guards in order; returns the segments and the number dropped per reason. The
-    threshold and script are the settings' (`asr_compression_ratio_threshold`, `chinese_script`)."""
+    """All guards in order; returns the segments and the number dropped per reason ("credit": segments
+    a subtitle credit was cut out of). The threshold and script are the settings'
+    (`asr_compression_ratio_threshold`, `chinese_script`)."""
+    from vidscribe.speech.hallucinations import drop_hallucinations  # it builds on RawSegment, defined here
+
     rounded = [replace(s, start=_ms(s.start), end=_ms(s.end),
                        words=tuple(replace(w, start=_ms(w.start), end=_ms(w.end)) for w in s.words))
                for s in raw]
     kept, repetition = drop_repetitions(rounded, compression_ratio_threshold)
+    kept, hallucination, credit = drop_hallucinations(kept)
     kept, past_end = clamp_to_duration(kept, duration)
     segments, empty = finalise(make_monotonic(kept), script, language)
-    dropped = {"repetition": repetition, "past_end": past_end, "empty": empty}
+    dropped = {"repetition": repetition, "hallucination": hallucination, "credit": credit, "past_end": past_end,
+               "empty": empty}
     return _clamp_rounded(segments, duration), {k: v for k, v in dropped.items() if v}
 
 

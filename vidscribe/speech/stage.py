@@ -15,7 +15,10 @@ from vidscribe.stage import Stage, StageContext, StageOutput
 
 log = logging.getLogger(__name__)
 
-VERSION = "2"  # 2: the speech track names its model's source and model.bin SHA-256, and test models
+# 2: the speech track names its model's source and model.bin SHA-256, and test models
+# 3: language detected per window among VIDSCRIBE_ASR_LANGUAGES and voted over the clip (a language per
+#    segment); known hallucinations removed last
+VERSION = "3"
 
 
 def run(ctx: StageContext) -> StageOutput:

@@ -14,17 +14,23 @@ How a clip is decoded (the guards against Whisper's failure modes on short socia
   window is skipped), temperature fallback on repetition (compression ratio) and low log
   probability, and `hallucination_silence_threshold` (needs word timestamps, which are on).
 - Then the pure post-processing of `vidscribe.speech.postprocess`: repetition loops that
-  survived every temperature are dropped, nothing is left past the media's end, timestamps are
-  made monotonic with words inside their segment, and Chinese script is normalised (raw kept).
+  survived every temperature are dropped, then known hallucinations (subtitle credits, outro
+  phrases: `vidscribe.speech.hallucinations`, the last filter), nothing is left past the media's
+  end, timestamps are made monotonic with words inside their segment, and Chinese script is
+  normalised (raw kept).
 
-Language is detected once per clip, on its first 30 s of speech, unless forced.
+Language, unless forced: Whisper's detection restricted to `asr_languages`, run per decoding window
+at no extra cost, voted over the clip, a language per segment where the speech switches
+(`vidscribe.speech.language`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +40,7 @@ import numpy as np
 from vidscribe.chinese import SCRIPT_MODES
 from vidscribe.errors import ConfigError, SourceError, TransientError
 from vidscribe.settings import Settings
+from vidscribe.speech.language import Detection, LanguageDetector, vote
 from vidscribe.speech.model import LoadedModel, ModelSpec
 from vidscribe.speech.postprocess import (
     RawSegment,
@@ -61,6 +68,7 @@ class DecodeOptions:
     defaults are `Settings`'s, and `from_settings` is how one is made."""
 
     language: str | None  # None: detect
+    languages: tuple[str, ...]  # what detection chooses from; empty: any
     task: str
     beam_size: int
     temperatures: tuple[float, ...]
@@ -88,7 +96,8 @@ class DecodeOptions:
             raise ConfigError(f"VIDSCRIBE_CHINESE_SCRIPT={settings.chinese_script!r} is not valid: expected "
                               f"one of {', '.join(SCRIPT_MODES)}")
         language = (settings.asr_language or "").strip().lower() or None
-        return cls(language=None if language == "auto" else language, task=settings.asr_task,
+        return cls(language=None if language == "auto" else language, languages=settings.asr_language_codes,
+                   task=settings.asr_task,
                    beam_size=settings.asr_beam_size,
                    temperatures=settings.asr_temperature_values,
                    vad=settings.asr_vad, initial_prompt=_text_or_none(settings.asr_initial_prompt),
@@ -152,7 +161,7 @@ def islands(chunks: Iterable[Chunk], max_samples: int = WINDOW_SAMPLES) -> list[
     return groups
 
 
-def _raw_segment(seg: Any, window: int) -> RawSegment:
+def _raw_segment(seg: Any, window: int, language: str | None) -> RawSegment:
     """faster-whisper's Segment -> RawSegment (the edge between the library and pure code)."""
     words = tuple(RawWord(float(w.start), float(w.end), w.word, float(w.probability))
                   for w in seg.words or ())
@@ -160,7 +169,7 @@ def _raw_segment(seg: Any, window: int) -> RawSegment:
                       avg_logprob=float(seg.avg_logprob), no_speech_prob=float(seg.no_speech_prob),
                       window_compression_ratio=float(seg.compression_ratio),
                       temperature=float(seg.temperature) if seg.temperature is not None else None,
-                      window=window)
+                      window=window, language=language)
 
 
 def _memory_error(e: RuntimeError, spec: ModelSpec) -> TransientError | None:
@@ -180,18 +189,109 @@ class Decoded:
     speech_duration: float | None  # seconds VAD kept; None without VAD
 
 
-def detect_language(model: WhisperModel, audio: np.ndarray, groups: list[list[Chunk]]) -> tuple[str, float]:
-    """Whisper's language detection on the first 30 s of speech, across islands."""
-    if not model.model.is_multilingual:
-        return "en", 1.0
-    pieces, size = [], 0
-    for s, e in (chunk for group in groups for chunk in group):
-        pieces.append(audio[s:min(e, s + WINDOW_SAMPLES - size)])
-        size += len(pieces[-1])
-        if size >= WINDOW_SAMPLES:
-            break
-    language, probability, _ = model.detect_language(audio=np.concatenate(pieces))
-    return language, float(probability)
+@dataclass
+class _Island:
+    """One island's decoding: its segments, and the language detections of its windows."""
+
+    segments: list[RawSegment]
+    detections: list[Detection]
+    weights: list[float]  # seconds of speech each window transcribed (the vote's weights)
+
+
+_asking_lock = threading.Lock()
+
+
+@contextmanager
+def _asking(model: WhisperModel, detector: LanguageDetector | None) -> Iterator[None]:
+    """While decoding, `model` asks `detector` (which wraps its CTranslate2 model) for languages.
+    One decoding at a time per process swaps it in, and the real model is always put back."""
+    if detector is None:
+        yield
+        return
+    with _asking_lock:
+        real = model.model
+        model.model = detector
+        try:
+            yield
+        finally:
+            model.model = real
+
+
+class _Decoder:
+    """Decodes islands one by one with one model and one set of options; when the language is not
+    forced, through a `LanguageDetector` (restricted, per-window detection, the vote so far as prior)."""
+
+    def __init__(self, model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
+                 progress: Callable[[float], None], total: int) -> None:
+        self.model, self.audio, self.options, self.progress, self.total = model, audio, options, progress, total
+        self.detect = options.language is None and model.model.is_multilingual
+        self.done = 0
+        self.windows: dict[tuple[int, int, int], int] = {}
+        self.voted: list[_Island] = []  # decoded so far: the running vote's evidence
+
+    def running_vote(self, current: LanguageDetector | None = None) -> str | None:
+        """The vote over the windows decoded so far (those of the island being decoded included);
+        before any window transcribed speech, the language of the last window detected."""
+        islands = [(i.detections, i.weights) for i in self.voted]
+        if current is not None:
+            islands.append((current.detections, current.weights))
+        result = vote((d.probabilities, w) for detections, weights in islands
+                      for d, w in zip(detections, weights, strict=False))
+        if result:
+            return result[0]
+        last = [detections[-1] for detections, _ in islands if detections]
+        return last[-1].language if last else None
+
+    def island(self, n: int, group: list[Chunk], prior: str | None = None, attempt: int = 0) -> _Island:
+        """Decode island `n`; `prior` (a re-decoding) replaces the running vote as the unsure windows' language."""
+        audio, options = self.audio, self.options
+        piece = audio[group[0][0]:group[0][1]] if len(group) == 1 else np.concatenate([audio[s:e] for s, e in group])
+        detector, language = None, options.language
+        if self.detect:
+            detector = LanguageDetector(self.model.model, options.languages,
+                                        (lambda: prior) if prior else (lambda: self.running_vote(detector)))
+            # faster-whisper detects on every window (multilingual) and decodes in the detector's choice;
+            # the language given here only spares it a separate detection pass before the first window.
+            language = prior or self.running_vote() or (options.languages or ("en",))[0]
+        elif language is None:
+            language = "en"  # an English-only model
+        with _asking(self.model, detector):
+            return self._decode(n, group, piece, language, detector, attempt)
+
+    def _decode(self, n: int, group: list[Chunk], piece: np.ndarray, language: str,
+                detector: LanguageDetector | None, attempt: int) -> _Island:
+        options = self.options
+        # Previous text is a prompt only inside one continuous chunk: a group of several chunks has
+        # silences in it, and a window after one of them must not inherit text from before it.
+        continuous = len(group) == 1
+        found, _ = self.model.transcribe(
+            piece, language=language, multilingual=detector is not None, task=options.task,
+            beam_size=options.beam_size, temperature=list(options.temperatures), vad_filter=False,
+            word_timestamps=True, initial_prompt=options.initial_prompt, hotwords=options.hotwords,
+            condition_on_previous_text=options.condition_on_previous_text and continuous,
+            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            hallucination_silence_threshold=options.hallucination_silence)
+        raw: list[RawSegment] = []
+        for seg in found:  # decoding happens while iterating
+            seg_language = language
+            if detector is not None:
+                if not detector.detections:
+                    raise RuntimeError("faster-whisper decoded a window without asking the language detector: "
+                                       "its multilingual decoding changed, vidscribe.speech.language needs updating")
+                # the window being decoded is the last one detected; its speech is the vote's weight
+                seg_language = detector.detections[-1].language
+                detector.weights[-1] += max(0.0, float(seg.end) - float(seg.start))
+            key = (n, attempt, int(seg.seek))
+            raw.append(_raw_segment(seg, window=self.windows.setdefault(key, len(self.windows)),
+                                    language=seg_language))
+            self.progress(min(1.0, (self.done + min(seg.end * SAMPLE_RATE, len(piece))) / self.total))
+        chunks = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in group]
+        if attempt == 0:
+            self.done += len(piece)
+            self.progress(min(1.0, self.done / self.total))
+        return _Island(restore_times(raw, chunks), list(detector.detections) if detector else [],
+                       list(detector.weights) if detector else [])
 
 
 def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
@@ -206,43 +306,29 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
     if not groups:
         return Decoded([], options.language, None, speech_duration)
 
-    # Language: forced, or detected on the first 30 s of speech and kept for the whole clip. When
-    # the first island holds that much (or all the speech), its decoding detects it (faster-whisper's
-    # own detection, no extra work); otherwise a short first island (a cough before a monologue)
-    # must not decide alone, so detection runs on the first 30 s of all the speech.
-    language, probability = options.language, None
-    if language is None and len(groups) > 1 and sum(e - s for s, e in groups[0]) < WINDOW_SAMPLES:
-        language, probability = detect_language(model, audio, groups)
-
-    total = sum(e - s for g in groups for s, e in g)
-    done = 0
-    segments: list[RawSegment] = []
-    windows: dict[tuple[int, int], int] = {}
+    decoder = _Decoder(model, audio, options, progress, total=sum(e - s for g in groups for s, e in g))
+    decoded = []
     for n, group in enumerate(groups):
-        piece = audio[group[0][0]:group[0][1]] if len(group) == 1 else np.concatenate(
-            [audio[s:e] for s, e in group])
-        # Previous text is a prompt only inside one continuous chunk: a group of several chunks has
-        # silences in it, and a window after one of them must not inherit text from before it.
-        continuous = len(group) == 1
-        found, info = model.transcribe(
-            piece, language=language, task=options.task, beam_size=options.beam_size,
-            temperature=list(options.temperatures), vad_filter=False, word_timestamps=True,
-            initial_prompt=options.initial_prompt, hotwords=options.hotwords,
-            condition_on_previous_text=options.condition_on_previous_text and continuous,
-            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
-            compression_ratio_threshold=options.compression_ratio_threshold,
-            hallucination_silence_threshold=options.hallucination_silence)
-        if language is None:
-            language, probability = info.language, float(info.language_probability)
-        raw = []
-        for seg in found:  # decoding happens while iterating
-            raw.append(_raw_segment(seg, window=windows.setdefault((n, int(seg.seek)), len(windows))))
-            progress(min(1.0, (done + min(seg.end * SAMPLE_RATE, len(piece))) / total))
-        chunks = [(s / SAMPLE_RATE, e / SAMPLE_RATE) for s, e in group]
-        segments.extend(restore_times(raw, chunks))
-        done += len(piece)
-        progress(min(1.0, done / total))
-    return Decoded(segments, language, probability, speech_duration)
+        decoded.append(decoder.island(n, group))
+        decoder.voted.append(decoded[-1])
+    if not decoder.detect:
+        language = options.language or "en"
+        return Decoded([s for i in decoded for s in i.segments], language,
+                       None if options.language else 1.0, speech_duration)
+
+    # The clip's language: the vote over every window. An island where a window that was not sure of
+    # its language transcribed speech in another one than the vote is decoded again, the vote as prior.
+    evidence = [(d.probabilities, w) for i in decoded for d, w in zip(i.detections, i.weights, strict=True)]
+    result = vote(evidence) or vote((p, 1.0) for p, _ in evidence)
+    language, probability = result if result else (None, None)
+    if language is not None:
+        for n, island in enumerate(decoded):
+            if any(d.language != language and not d.sure and w > 0
+                   for d, w in zip(island.detections, island.weights, strict=True)):
+                log.info("speech: island %d re-decoded in the clip's language %s (was %s)", n, language,
+                         ",".join(d.language for d in island.detections))
+                decoded[n] = decoder.island(n, groups[n], prior=language, attempt=1)
+    return Decoded([s for i in decoded for s in i.segments], language, probability, speech_duration)
 
 
 def transcribe(model: LoadedModel, audio: np.ndarray, options: DecodeOptions, *,
@@ -258,6 +344,9 @@ def transcribe(model: LoadedModel, audio: np.ndarray, options: DecodeOptions, *,
     if options.language is not None and options.language not in model.whisper.supported_languages:
         raise ConfigError(f"VIDSCRIBE_ASR_LANGUAGE={options.language!r} is not a language this model knows "
                           f"(e.g. ru, zh, en, yue)")
+    unknown = [code for code in options.languages if code not in model.whisper.supported_languages]
+    if options.language is None and unknown:
+        raise ConfigError(f"VIDSCRIBE_ASR_LANGUAGES names languages this model does not know: {', '.join(unknown)}")
     try:
         decoded = decode(model.whisper, audio, options, progress)
     except RuntimeError as e:

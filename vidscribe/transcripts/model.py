@@ -38,6 +38,7 @@ class Segment:
     no_speech_prob: float | None = None
     compression_ratio: float | None = None
     temperature: float | None = None  # decoding temperature that produced it (> 0: fell back from greedy/beam)
+    language: str | None = None  # the language it was decoded in (None in files made before it was kept)
 
 
 @dataclass
@@ -59,6 +60,16 @@ class Speech:
 
 
 @dataclass
+class CueLine:
+    """One line of a cue, top to bottom: a bilingual cue has a Chinese and a Russian line."""
+
+    text: str
+    script: str | None = None  # han, cyrillic, latin or other: which script the line was read as
+    box: list[int] | None = None  # x0, y0, x1, y1 in frame pixels
+    confidence: float | None = None
+
+
+@dataclass
 class Cue:
     start: float
     end: float
@@ -68,6 +79,7 @@ class Cue:
     box: list[int] | None = None  # x0, y0, x1, y1 in frame pixels
     keyframe: str | None = None  # path relative to the video's transcript folder
     keyframe_time: float | None = None  # time of the frame the text was read from (the keyframe)
+    lines: list[CueLine] = field(default_factory=list)  # `text`'s lines with their scripts (empty in old files)
 
 
 @dataclass
@@ -84,6 +96,21 @@ class Overlay:
 
 
 @dataclass
+class ScreenText:
+    """A block of static text shown for a while that is neither a subtitle nor a watermark: a
+    screenshot, a notice, a photo post's text. Read once. For a still image, start == end == 0."""
+
+    start: float
+    end: float
+    text: str  # its lines top to bottom, joined with newlines
+    confidence: float
+    box: list[int] | None = None
+    keyframe: str | None = None  # the block's image, relative to the video's transcript folder
+    raw_text: str | None = None  # OCR output before script normalisation, when it differed
+    lines: list[CueLine] = field(default_factory=list)
+
+
+@dataclass
 class Subtitles:
     cues: list[Cue] = field(default_factory=list)
     overlays: list[Overlay] = field(default_factory=list)
@@ -92,6 +119,8 @@ class Subtitles:
     script: str | None = None
     models: list[str] = field(default_factory=list)  # OCR detection and recognition models used
     band_source: str | None = None  # "auto" (found in the video) or "setting" (VIDSCRIBE_OCR_BAND)
+    screen_text: list[ScreenText] = field(default_factory=list)  # static text blocks (empty in old files)
+    still: bool = False  # the source was a still image (a screenshot, a photo post): no cues, screen text only
 
 
 @dataclass
