@@ -1,12 +1,16 @@
 # vidscribe: `docker run -v $PWD/data:/data vidscribe process URL`
+#            `docker run -p 127.0.0.1:8000:8000 -v $PWD/data:/data vidscribe serve --host 0.0.0.0`
 # The image has the package with its declared dependencies (`pip install .`: every stage, OCR with
-# the bundled PP-OCRv4 models). It has no Redis (run one beside it for enqueue/worker and point
-# VIDSCRIBE_REDIS_URL at it) and not the `paddle` extra (VIDSCRIBE_OCR_ENGINE=paddleocr). Speech
-# models download into /data/.cache on first use.
+# the bundled PP-OCRv4 models, Tesseract's Russian/English data for Cyrillic subtitle lines, the
+# viewer). It has no Redis (run one beside it for enqueue/worker and point VIDSCRIBE_REDIS_URL at
+# it), not the `paddle` extra (VIDSCRIBE_OCR_ENGINE=paddleocr) and no browser. Speech models
+# download into /data/.cache on first use. Inside the container `serve` must listen on 0.0.0.0 to
+# be reachable; publish the port on the host's loopback as above unless you mean to expose it.
 FROM python:3.11-slim-bookworm
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ffmpeg fonts-noto-cjk espeak-ng \
+        tesseract-ocr-rus tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

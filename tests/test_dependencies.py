@@ -32,3 +32,17 @@ def test_deptry_catches_an_undeclared_import(tmp_path: Path) -> None:
     run = subprocess.run([_deptry(), "--no-ansi", "."], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
     assert "phonenumbers" in run.stdout + run.stderr
+
+
+def _apt_words(text: str) -> set[str]:
+    return {w for w in text.replace("\\", " ").split() if w and w[0].isalnum() and "=" not in w}
+
+
+def test_the_docker_image_installs_what_the_demo_needs() -> None:
+    """The Debian packages a first look needs (`./dev demo`: ffmpeg, fonts, espeak-ng, Tesseract's
+    data) are in the image too; only the venv tooling the image does not use is left out."""
+    dev = (ROOT / "dev").read_text()
+    demo = _apt_words(dev.split("DEMO_APT=(", 1)[1].split(")", 1)[0])
+    docker = (ROOT / "Dockerfile").read_text()
+    installed = _apt_words(docker.split("apt-get install", 1)[1].split("&&", 1)[0])
+    assert demo - {"python3-venv", "python3-pip"} <= installed, demo - installed
