@@ -45,8 +45,9 @@ class _Choice(click.Choice):
 
 @cli.command()
 @click.argument("query")
-@click.option("--track", type=_Choice(["speech", "subtitles", "overlay", "frame"], {"subtitle": "subtitles"}),
-              default=None, help="Search one track only (frame: QR codes read from the picture).")
+@click.option("--track", type=_Choice(["speech", "subtitles", "overlay", "screen", "frame"], {"subtitle": "subtitles"}),
+              default=None, help="Search one track only (screen: screen text, such as screenshots and "
+              "still images; frame: QR codes read from the picture).")
 @click.option("--limit", default=50, show_default=True, help="At most this many hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @settings_options(STORE)

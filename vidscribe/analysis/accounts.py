@@ -25,7 +25,7 @@ PLATFORMS: dict[str, str] = {
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.-]{1,38}[A-Za-z0-9_]|[A-Za-z0-9]{2}"
 _LABELLED = re.compile(
     rf"(?:{'|'.join(f'(?P<{name}>{pattern})' for name, pattern in PLATFORMS.items())})"
-    rf"\s*(?:号|id|uid)?\s*[:：]?\s*@?(?P<id>{_ID})(?![\w.-])", re.IGNORECASE)
+    rf"\s*(?:号|id|uid)?\s*[:：]?\s*@?(?P<id>{_ID})(?![\w./-])", re.IGNORECASE)  # "vk.com/...": a URL
 _AT = re.compile(r"(?<![\w.@/])@(?P<id>[A-Za-z0-9_.]{2,30}[A-Za-z0-9_])(?![\w@])")
 
 

@@ -47,7 +47,7 @@ _TG_LINK = re.compile(
     rf"(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/(?:(?:joinchat/|\+)(?P<invite>[A-Za-z0-9_-]{{10,}})"
     rf"|(?:s/)?(?P<name>{_TG_NAME}))(?![\w/])|tg://resolve\?domain=(?P<domain>{_TG_NAME})", re.IGNORECASE)
 _TG_CUE = r"telegram|телеграм\w*|телега|(?<![a-z])tg(?![a-z])|(?<![а-я])тг(?![а-я])|电报|纸飞机|飞机号|飞机群"
-_TG_LABELLED = re.compile(rf"(?:{_TG_CUE})\s*(?:channel|канал|频道|群|号)?\s*[:：]\s*@?(?P<name>{_TG_NAME})"
+_TG_LABELLED = re.compile(rf"(?:{_TG_CUE})\s*(?:channel|канал|频道|群|号)?\s*[:：]\s*(?P<at>@)?(?P<name>{_TG_NAME})"
                           r"(?![\w@])", re.IGNORECASE)
 _TG_CUE_RE = re.compile(_TG_CUE, re.IGNORECASE)
 _AT_HANDLE = re.compile(rf"(?<![\w.@/])@(?P<name>{_TG_NAME}|[A-Za-z0-9_.]{{2,30}}[A-Za-z0-9_])(?![\w@])")
@@ -62,7 +62,8 @@ def find_telegram(text: str) -> list[Match]:
         else:
             out.append(Match("telegram", "@" + (m.group("name") or m.group("domain")).lower(), m.start(), m.end()))
     for m in _TG_LABELLED.finditer(text):
-        out.append(Match("telegram", "@" + m.group("name").lower(), m.start("name"), m.end()))
+        start = m.start("at") if m.group("at") else m.start("name")  # raw: the name as shown, "@" included
+        out.append(Match("telegram", "@" + m.group("name").lower(), start, m.end()))
     mentions_telegram = bool(_TG_CUE_RE.search(text))
     for m in _AT_HANDLE.finditer(text):
         is_tg = mentions_telegram and re.fullmatch(_TG_NAME, m.group("name")) is not None

@@ -27,7 +27,7 @@ from vidscribe.transcripts.model import Money
 
 # Currency written after the amount. Order matters where one is a prefix of another.
 _POST = {
-    "RUB": r"卢布|руб(?:лей|ля|ль|\.)?(?!\w)|р\.(?!\w)|₽|rub(?:les?)?\b|roubles?\b",
+    "RUB": r"卢布|руб(?:лей|ля|ль|\.)?(?!\w)|р\.(?!\w)|(?<=\d)р(?![\w-])|₽|rub(?:les?)?\b|roubles?\b",
     "USD": r"美元|美金|\$|usd\b|долл(?:ар(?:ов|а|ы)?|\.)?(?!\w)|dollars?\b|бакс(?:ов|а)?(?!\w)",
     "CNY": r"人民币|元(?![旦化素首帅宵勋])|块钱|rmb\b|cny\b|[¥￥]|юан(?:ей|я|ь|и)?(?!\w)|yuan\b",
     "EUR": r"欧元|€|eur\b|евро(?!\w)|euros?\b",

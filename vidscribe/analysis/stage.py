@@ -1,5 +1,6 @@
 """The analysis stage: findings (money, contacts, QR codes, account marks, lexicon terms) from
-every text track and from the picture, after align, on the post queue.
+every text track (speech, subtitle cues with their Russian lines, overlays, screen text) and from
+the picture, after align, on the post queue.
 
 The text part (`analyse`) is a pure function of the transcript; only the QR scan reads media.
 """
@@ -20,9 +21,9 @@ from vidscribe.errors import SourceError
 from vidscribe.stage import Stage, StageContext, StageOutput
 from vidscribe.transcripts.model import Finding, Transcript
 
-VERSION = "1"
+VERSION = "2"  # 2: screen text (static text blocks, stills) is read too, as track "screen"
 MERGE_GAP = 1.0  # seconds: one finding repeated across touching cues or segments is one finding
-TRACK_ORDER = {"speech": 0, "subtitle": 1, "overlay": 2, "frame": 3}
+TRACK_ORDER = {"speech": 0, "subtitle": 1, "overlay": 2, "screen": 3, "frame": 4}
 
 
 def line_matches(text: str, lexicons: Sequence[Lexicon], regions: Sequence[str],
@@ -39,7 +40,7 @@ def line_matches(text: str, lexicons: Sequence[Lexicon], regions: Sequence[str],
 
 
 def analyse(t: Transcript, lexicons: Sequence[Lexicon], regions: Sequence[str]) -> list[Finding]:
-    """Findings from the transcript's speech, subtitle and overlay text (no media needed)."""
+    """Findings from the transcript's speech, subtitle, overlay and screen text (no media needed)."""
     findings: list[Finding] = []
     for line in transcript_lines(t):
         folded = fold(line.text)

@@ -1,4 +1,5 @@
-"""The text the extractors read: one `Line` per speech segment, subtitle cue and overlay, and
+"""The text the extractors read: one `Line` per speech segment, subtitle cue (all its lines: the
+Chinese one and the Russian one under it), overlay and screen text block, and
 what an extractor returns for it: a `Match` (kind, normalised value, character span).
 
 Extractors are pure functions `str -> list[Match]` over normalised text (`fold`); the stage
@@ -15,7 +16,7 @@ from vidscribe.transcripts.model import Finding, Money, Transcript
 
 @dataclass(frozen=True)
 class Line:
-    track: str  # speech, subtitle or overlay
+    track: str  # speech, subtitle, overlay or screen
     start: float | None
     end: float | None
     text: str
@@ -42,6 +43,7 @@ def transcript_lines(t: Transcript) -> list[Line]:
         lines += [Line("subtitle", c.start, c.end, c.text) for c in t.subtitles.cues]
         lines += [Line("overlay", o.start, o.end, o.text, account=o.kind == "account")
                   for o in t.subtitles.overlays]
+        lines += [Line("screen", s.start, s.end, s.text) for s in t.subtitles.screen_text]
     return [ln for ln in lines if ln.text]
 
 

@@ -2,8 +2,9 @@
 the video's ID, URL, uploader and times.
 
 Both formats have the same columns. A findings row also carries its times as mm:ss, the media's
-SHA-256, and for subtitle and overlay findings the OCR confidence of the cue (or overlay) it was
-read from and, for subtitles, that cue's keyframe image (a path relative to the data root).
+SHA-256, and for subtitle, overlay and screen text findings the OCR confidence of the cue, overlay
+or screen text block it was read from and, for cues and screen text, that item's keyframe image
+(a path relative to the data root): the evidence to check the finding against.
 `url` is the video's web page URL, else its source URL; a local file's row has its path.
 
 CSV is written for spreadsheets: UTF-8 with a byte-order mark when written to a file (Excel reads
@@ -25,12 +26,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TextIO
 
+from vidscribe.analysis.evidence import finding_keyframe, finding_source
 from vidscribe.atomic import atomic_open
 from vidscribe.corpus.safe import csv_cell, json_line
 from vidscribe.corpus.values import video_url
 from vidscribe.errors import VidscribeError
 from vidscribe.transcripts.formats import mmss
-from vidscribe.transcripts.model import Cue, Finding, Overlay, Transcript
+from vidscribe.transcripts.model import Finding, Transcript
 from vidscribe.transcripts.store import Store
 
 Format = Literal["csv", "jsonl"]
@@ -53,38 +55,22 @@ def _mmss(seconds: float | None) -> str | None:
     return None if seconds is None else mmss(seconds)
 
 
-def _source_line(t: Transcript, f: Finding) -> Cue | Overlay | None:
-    """The subtitle cue or overlay a finding was read from: same start, same text (else the
-    first with the same start: the text may have been merged or edited since)."""
-    if t.subtitles is None or f.start is None:
-        return None
-    items: list[Cue] | list[Overlay] = (t.subtitles.cues if f.track in ("subtitle", "subtitles")
-                                        else t.subtitles.overlays if f.track == "overlay" else [])
-    same_start = [i for i in items if i.start == f.start]
-    return next((i for i in same_start if i.text.strip() == (f.context or "").strip()),
-                same_start[0] if same_start else None)
-
-
-def _keyframe(video_id: str, item: Cue | Overlay | None) -> str | None:
-    """The cue's keyframe relative to the data root (the transcript keeps it relative to its folder)."""
-    name = getattr(item, "keyframe", None)
-    if not name:
-        return None
-    path = PurePosixPath("transcripts", video_id, name)
-    return None if ".." in path.parts or PurePosixPath(name).is_absolute() else str(path)
+def _keyframe(video_id: str, name: str | None) -> str | None:
+    """A keyframe relative to the data root (the transcript keeps it relative to its folder)."""
+    return str(PurePosixPath("transcripts", video_id, name)) if name else None
 
 
 def finding_row(t: Transcript, f: Finding, video: dict[str, Any] | None = None) -> dict[str, Any]:
     """One export row: the finding, its video, and where it was read from."""
     m = f.money
-    item = _source_line(t, f)
+    item = finding_source(t, f)
     return {**(video or _video(t)), "sha256": t.video.sha256, "kind": f.kind, "value": f.value, "raw": f.raw,
             "track": f.track, "start": f.start, "end": f.end, "start_mmss": _mmss(f.start),
             "end_mmss": _mmss(f.end), "amount": m.amount if m else None,
             "amount_max": m.amount_max if m else None, "currency": m.currency if m else None,
             "period": m.period if m else None, "region": f.region, "label": f.label,
             "confidence": item.confidence if item is not None else None,
-            "keyframe": _keyframe(t.video.id, item), "context": f.context}
+            "keyframe": _keyframe(t.video.id, finding_keyframe(t, f)), "context": f.context}
 
 
 def finding_rows(transcripts: Iterable[Transcript]) -> Iterator[dict[str, Any]]:

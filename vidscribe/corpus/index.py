@@ -6,14 +6,17 @@ and mtime, then SHA-256), drops deleted ones and adds new ones.
 
 Three tables:
 
-- `lines` (FTS5): one row per timed line, a speech segment, a subtitle cue or an overlay, with
-  track `speech`, `subtitles` or `overlay`. Its text is folded (simplified script, half-width
-  ASCII) and split into tokens: every CJK character is a token of its own, other text splits into
-  words (see `corpus.query` for how a query is matched). The rowid is the video's number << 20 |
-  the line's number, so a video's rows are one rowid range, in time order.
+- `lines` (FTS5): one row per timed line, a speech segment, a subtitle cue (all its lines), an
+  overlay or a screen text block, with track `speech`, `subtitles`, `overlay` or `screen`, and the
+  keyframe image of a cue or screen text block (relative to its transcript folder). Its text is
+  folded (simplified script, half-width ASCII) and split into tokens: every CJK character is a
+  token of its own, other text splits into words (see `corpus.query` for how a query is
+  matched). The rowid is the video's number << 20 | the line's number, so a video's rows are one
+  rowid range, in time order.
 - `findings`: one row per finding, with the keys its normalised value is searched by (E.164
   digits and national number of phones, amount and currency of money, names, emails, URLs: see
-  `corpus.values`), the line it was found in, and where it sorts among the lines.
+  `corpus.values`), the line it was found in (and that line's keyframe), and where it sorts among
+  the lines.
 - `videos`: one row per transcript file: its size, mtime and SHA-256, URL and title.
 """
 
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidscribe.analysis.evidence import safe_keyframe
 from vidscribe.analysis.text import fold
 from vidscribe.chinese import HAN_CLASS
 from vidscribe.corpus.values import finding_keys, video_url
@@ -40,10 +44,11 @@ from vidscribe.transcripts.store import TRANSCRIPT_FILE, VIDEO_ID_RE, Store
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.sqlite"
-INDEX_FORMAT = 4  # bump when rows or tokens change: an index of another format is rebuilt
+INDEX_FORMAT = 5  # bump when rows or tokens change: an index of another format is rebuilt (5: screen, keyframes)
 # Tracks of indexed lines and findings, in their order at one time. `subtitles` is the track the
-# CLI's `show --track` names; findings in transcript.json say `subtitle`.
-TRACKS = ("speech", "subtitles", "overlay", "frame")
+# CLI's `show --track` names; findings in transcript.json say `subtitle`. `screen`: static text
+# blocks (screenshots, a still image's text); `frame`: QR codes read from the picture.
+TRACKS = ("speech", "subtitles", "overlay", "screen", "frame")
 _FINDING_TRACKS = {"subtitle": "subtitles"}
 _ROW_BITS = 20  # rowid = video number << 20 | line number: a video's rows are one rowid range
 
@@ -51,7 +56,7 @@ _ROW_BITS = 20  # rowid = video number << 20 | line number: a video's rows are o
 CJK = f"\u3040-\u30ff\uac00-\ud7af{HAN_CLASS}"  # kana, Hangul and Han
 _TOKEN = re.compile(rf"[{CJK}]|[^\W_{CJK}]+")
 
-Line = tuple[str, float | None, float | None, str]  # track, start, end, text
+Line = tuple[str, float | None, float | None, str, str | None]  # track, start, end, text, keyframe
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ _VIDEOS_DDL = """CREATE TABLE IF NOT EXISTS videos (
     title TEXT
 )"""
 _LINES_DDL = """CREATE VIRTUAL TABLE IF NOT EXISTS lines USING fts5(
-    body, track, video_id UNINDEXED, start UNINDEXED, end UNINDEXED, text UNINDEXED,
+    body, track, video_id UNINDEXED, start UNINDEXED, end UNINDEXED, text UNINDEXED, keyframe UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
 )"""
 _FINDINGS_DDL = """CREATE TABLE IF NOT EXISTS findings (
@@ -119,7 +124,8 @@ _FINDINGS_DDL = """CREATE TABLE IF NOT EXISTS findings (
     national TEXT,
     amount REAL,
     amount_max REAL,
-    currency TEXT
+    currency TEXT,
+    keyframe TEXT  -- its line's keyframe, relative to the transcript folder
 )"""
 _FINDINGS_INDEXES = [f"CREATE INDEX IF NOT EXISTS findings_{c} ON findings({c})"
                      for c in ("key", "digits", "national", "amount", "amount_max", "line")]
@@ -193,16 +199,22 @@ def _items(part: Any, key: str) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
+def _keyframe(item: dict[str, Any]) -> str | None:
+    name = item.get("keyframe")
+    return safe_keyframe(name) if isinstance(name, str) else None
+
+
 def transcript_lines(data: dict[str, Any]) -> list[Line]:
-    """(track, start, end, text) of every timed line in a transcript file's JSON, in time order."""
+    """(track, start, end, text, keyframe) of every timed line in a transcript file's JSON, in time
+    order: speech segments, subtitle cues, overlays and screen text blocks."""
     out: list[Line] = []
     speech, subtitles = data.get("speech"), data.get("subtitles")
     for track, items in (("speech", _items(speech, "segments")), ("subtitles", _items(subtitles, "cues")),
-                         ("overlay", _items(subtitles, "overlays"))):
+                         ("overlay", _items(subtitles, "overlays")), ("screen", _items(subtitles, "screen_text"))):
         for item in items:
             text = str(item.get("text") or "").strip()
             if text:
-                out.append((track, item.get("start"), item.get("end"), text))
+                out.append((track, item.get("start"), item.get("end"), text, _keyframe(item)))
     out.sort(key=lambda r: (_time(r[1]), TRACKS.index(r[0])))
     return out
 
@@ -213,9 +225,9 @@ def finding_rows(base: int, video_id: str, data: dict[str, Any], lines: list[Lin
     A finding points at the line it came from (same track, start and text); one that has no line
     (a QR code in a frame) sorts among the lines by its time."""
     where: dict[tuple[str, Any, str], int] = {}
-    for i, (track, start, _, text) in enumerate(lines):
+    for i, (track, start, _, text, _) in enumerate(lines):
         where.setdefault((track, start, text), i)
-    order = [(_time(start), TRACKS.index(track)) for track, start, _, _ in lines]
+    order = [(_time(start), TRACKS.index(track)) for track, start, _, _, _ in lines]
     rows = []
     for j, f in enumerate(_items(data, "findings")[: 1 << _ROW_BITS]):
         kind, value = f.get("kind"), f.get("value")
@@ -228,24 +240,26 @@ def finding_rows(base: int, video_id: str, data: dict[str, Any], lines: list[Lin
         if i is not None:
             line: int | None = base | i
             pos = float(base | i)
+            keyframe = lines[i][4]
         else:
             rank = TRACKS.index(track) if track in TRACKS else len(TRACKS)
             line, pos = None, base + bisect.bisect_right(order, (_time(f.get("start")), rank)) - 0.5
+            keyframe = None
         k = finding_keys(f)
         rows.append((base | j, pos, line, video_id, kind, value, f.get("raw"), track, f.get("start"),
-                     f.get("end"), text, k.key, k.digits, k.national, k.amount, k.amount_max, k.currency))
+                     f.get("end"), text, k.key, k.digits, k.national, k.amount, k.amount_max, k.currency, keyframe))
     return rows
 
 
 def _insert(conn: sqlite3.Connection, num: int, video_id: str, data: dict[str, Any]) -> tuple[int, int]:
     base = num << _ROW_BITS
     lines = transcript_lines(data)[: 1 << _ROW_BITS]
-    conn.executemany("INSERT INTO lines(rowid, body, track, video_id, start, end, text) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [(base | i, " ".join(tokens(text)), track, video_id, start, end, text)
-                      for i, (track, start, end, text) in enumerate(lines)])
+    conn.executemany("INSERT INTO lines(rowid, body, track, video_id, start, end, text, keyframe) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(base | i, " ".join(tokens(text)), track, video_id, start, end, text, keyframe)
+                      for i, (track, start, end, text, keyframe) in enumerate(lines)])
     found = finding_rows(base, video_id, data, lines)
-    conn.executemany(f"INSERT INTO findings VALUES ({', '.join('?' * 17)})", found)
+    conn.executemany(f"INSERT INTO findings VALUES ({', '.join('?' * 18)})", found)
     return len(lines), len(found)
 
 

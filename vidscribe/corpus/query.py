@@ -40,7 +40,7 @@ _CJK_START = re.compile(f"[{CJK}]")
 @dataclass(frozen=True)
 class SearchHit:
     video_id: str
-    track: str  # speech, subtitles, overlay (or frame: a QR code's finding)
+    track: str  # speech, subtitles, overlay, screen (or frame: a QR code's finding)
     start: float | None
     end: float | None
     text: str  # the whole line as stored in the transcript
@@ -50,6 +50,9 @@ class SearchHit:
     title: str | None = None
     kind: str | None = None  # set when a finding matched by its value: phone, money, telegram, ...
     value: str | None = None  # that finding's normalised value: "+79991234567", "2000000 RUB"
+    # The image the line was read from (a subtitle cue's or screen text block's keyframe), relative
+    # to the data root as in the findings export: "transcripts/<id>/keyframes/screen-0001.jpg".
+    keyframe: str | None = None
 
 
 Hit = SearchHit  # the earlier name
@@ -132,7 +135,7 @@ def _finding_rows(conn: sqlite3.Connection, values: ValueQuery, track: str | Non
                   limit: int) -> list[tuple[Any, ...]]:
     """Findings matching `values`, one per line, leaving out lines already hit (`lines`)."""
     where, params = _value_filter(values, track)
-    sql = ("SELECT pos, video_id, track, start, end, text, raw, kind, value, line FROM findings "
+    sql = ("SELECT pos, video_id, track, start, end, text, raw, kind, value, line, keyframe FROM findings "
            f"WHERE {where} AND (line IS NULL OR line NOT IN (SELECT value FROM json_each(?))) "
            "ORDER BY pos, id LIMIT ?")
     want = limit + 8
@@ -172,7 +175,7 @@ def search(store: Store, query: str, track: str | None = None, limit: int = 50,
     video by video (in the order they were first indexed; by ID after a rebuild), in time order
     within a video, at most `limit`.
 
-    `track`: speech, subtitles (or its old spelling subtitle), overlay or frame only. `refresh`:
+    `track`: speech, subtitles (or its old spelling subtitle), overlay, screen or frame only. `refresh`:
     first update the index for changed transcript files (one stat per transcript; pass False to
     query the index as it is).
     """
@@ -187,22 +190,23 @@ def search(store: Store, query: str, track: str | None = None, limit: int = 50,
         _refresh(store)
     with contextlib.closing(open_index(store)) as conn:
         lines = [] if expr is None else conn.execute(
-            "SELECT rowid, video_id, track, start, end, text FROM lines WHERE lines MATCH ? "
+            "SELECT rowid, video_id, track, start, end, text, keyframe FROM lines WHERE lines MATCH ? "
             "ORDER BY rowid LIMIT ?", (expr, limit)).fetchall()
         rowids = [r[0] for r in lines]
         found = _finding_rows(conn, values, track, rowids, limit) if values else []
         also = _line_values(conn, values, track, rowids) if values and rowids else {}
-        ranked = sorted([(float(r[0]), r) for r in lines] + [(r[0], r) for r in found], key=lambda x: x[0])[:limit]
-        videos = _videos(conn, {r[1] for _, r in ranked})
+        ranked = sorted([(float(r[0]), True, r) for r in lines] + [(r[0], False, r) for r in found],
+                        key=lambda x: x[0])[:limit]
+        videos = _videos(conn, {r[1] for _, _, r in ranked})
     terms = [tokens(term) for term in query.split()]
     hits = []
-    for _, r in ranked:
+    for _, as_text, r in ranked:
         url, title = videos.get(r[1], (None, None))
-        if len(r) == 6:  # a line found as text (it may hold a finding with the value asked for)
+        if as_text:  # a line found as text (it may hold a finding with the value asked for)
             kind, value = also.get(r[0], (None, None))
-            hits.append(_text_hit(r[1:], terms, url, title, kind, value))
+            hits.append(_text_hit(r[1:6], terms, url, title, kind, value, r[6]))
         else:
-            hits.append(_finding_hit(r[1:9], url, title))
+            hits.append(_finding_hit(r[1:9], url, title, r[10]))
     return hits
 
 
@@ -236,20 +240,25 @@ def count_matches(store: Store, query: str, track: str | None = None) -> int:
 # --- hits -----------------------------------------------------------------------------------
 
 
+def _keyframe(video_id: str, name: str | None) -> str | None:
+    """A line's keyframe (relative to its transcript folder in the index) relative to the data root."""
+    return f"transcripts/{video_id}/{name}" if name else None
+
+
 def _text_hit(row: tuple[Any, ...], terms: list[list[str]], url: str | None, title: str | None,
-              kind: str | None, value: str | None) -> SearchHit:
+              kind: str | None, value: str | None, keyframe: str | None) -> SearchHit:
     video_id, track, start, end, text = row
     spans = highlights(text, terms)
     return SearchHit(video_id, track, start, end, text, snippet(text, spans), [list(s) for s in spans],
-                     url, title, kind, value)
+                     url, title, kind, value, _keyframe(video_id, keyframe))
 
 
-def _finding_hit(row: tuple[Any, ...], url: str | None, title: str | None) -> SearchHit:
+def _finding_hit(row: tuple[Any, ...], url: str | None, title: str | None, keyframe: str | None) -> SearchHit:
     video_id, track, start, end, text, raw, kind, value = row
     at = text.find(raw) if raw else -1
     spans = [(at, at + len(raw))] if at >= 0 else []
     return SearchHit(video_id, track, start, end, text, snippet(text, spans), [list(s) for s in spans],
-                     url, title, kind, value)
+                     url, title, kind, value, _keyframe(video_id, keyframe))
 
 
 def highlights(text: str, terms: list[list[str]]) -> list[tuple[int, int]]:

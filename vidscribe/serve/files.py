@@ -52,14 +52,15 @@ def media(request: Request) -> Response:
 
 def thumbnail(request: Request) -> Response:
     """GET /thumbs/{video_id}.jpg: a frame of the clip (made once with ffmpeg and cached), else the
-    keyframe of the first subtitle cue, else a placeholder picture."""
+    keyframe of the first subtitle cue or screen text block, else a placeholder picture."""
     video_id = request.path_params["video_id"]
     if not valid_video_id(video_id):
         raise HTTPException(404, "no such video")
     corpus = request.app.state.corpus
     path = _thumbnail(corpus.store.root, corpus.catalog.path.parent / "thumbs", video_id, corpus.settings)
     if path is None:
-        path = output_file(corpus.store.root, video_id, "keyframes/0001.jpg") or PLACEHOLDER
+        path = (output_file(corpus.store.root, video_id, "keyframes/0001.jpg")
+                or output_file(corpus.store.root, video_id, "keyframes/screen-0001.jpg") or PLACEHOLDER)
     return FileResponse(path, media_type=media_type(path), headers={"cache-control": _CACHE})
 
 

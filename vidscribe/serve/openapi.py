@@ -55,8 +55,8 @@ def document() -> dict[str, Any]:
                                                   not_found=True),
         "/api/search": _get("Full-text and value search, as `vidscribe search --json`", [
             _q("q", "the query", required=True),
-            _q("track", "speech, subtitles, overlay or frame", enum=["speech", "subtitles", "subtitle", "overlay",
-                                                                       "frame"]),
+            _q("track", "speech, subtitles, overlay, screen (screen text) or frame (QR codes)",
+               enum=["speech", "subtitles", "subtitle", "overlay", "screen", "frame"]),
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}]),
         "/api/findings": _get("Findings across the corpus", [_q("kind", "finding kind"), _q("account", "account"),
                                                             _q("video_id", "one video"), *_PAGE]),

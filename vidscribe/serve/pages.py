@@ -20,7 +20,7 @@ from vidscribe.serve import queries
 from vidscribe.serve.queries import BadQuery, VideoQuery
 from vidscribe.serve.security import output_file, valid_video_id
 from vidscribe.serve.state import Corpus
-from vidscribe.serve.views import marked, video_context
+from vidscribe.serve.views import hit_keyframe, marked, video_context
 from vidscribe.transcripts.model import Transcript
 from vidscribe.transcripts.store import TRANSCRIPT_FILE
 
@@ -127,7 +127,8 @@ def search_page(request: Request) -> Response:
     q, track, page = search_params(request)
     corpus = _corpus(request)
     hits, total = run_search(corpus, q, track, page * SEARCH_PAGE)
-    shown_hits = [{"hit": h, "pieces": marked(h.text, h.highlights)} for h in hits[(page - 1) * SEARCH_PAGE:]]
+    shown_hits = [{"hit": h, "pieces": marked(h.text, h.highlights), "keyframe": hit_keyframe(h.video_id, h.keyframe)}
+                  for h in hits[(page - 1) * SEARCH_PAGE:]]
     with corpus.catalog.reader() as conn:
         rows = {h["hit"].video_id: queries.get_video(conn, h["hit"].video_id) for h in shown_hits}
     return render(request, "search.html", {"q": q, "track": track, "tracks": TRACKS, "hits": shown_hits,

@@ -48,6 +48,7 @@ MEDIA_TYPES = {
     ".vtt": "text/vtt; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
     ".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
     ".json": "application/json", ".jpg": "image/jpeg", ".svg": "image/svg+xml",
+    ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp", ".bmp": "image/bmp",  # stills
     ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
 }
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import jinja2
 
+from vidscribe.analysis.evidence import finding_keyframe
 from vidscribe.corpus.values import is_web_url
 from vidscribe.serve.security import KEYFRAME, media_file, output_file
 from vidscribe.terminal import visible
@@ -21,6 +22,7 @@ from vidscribe.transcripts.model import AlignedLine, Transcript
 from vidscribe.transcripts.render import clock
 
 TEMPLATES = Path(__file__).parent / "templates"
+STILL_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp")  # a source shown as a picture
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
@@ -69,6 +71,24 @@ def environment() -> jinja2.Environment:
 
 
 # --- the video page ------------------------------------------------------------------------------
+
+def _frame(name: str | None) -> str | None:
+    """A keyframe name the file route serves (`keyframes/<name>.jpg`), else None."""
+    return name if name and KEYFRAME.match(name) else None
+
+
+def screen_blocks(t: Transcript) -> list[dict[str, Any]]:
+    """The screen text blocks in time order, each with its number, time, text and keyframe."""
+    blocks = sorted(t.subtitles.screen_text, key=lambda b: (b.start, b.end)) if t.subtitles else []
+    return [{"n": n, "start": b.start, "end": b.end, "text": b.text, "confidence": b.confidence,
+             "keyframe": _frame(b.keyframe)} for n, b in enumerate(blocks, 1)]
+
+
+def hit_keyframe(video_id: str, keyframe: str | None) -> str | None:
+    """A search hit's keyframe (relative to the data root) as the name under its video's folder."""
+    prefix = f"transcripts/{video_id}/"
+    return _frame(keyframe[len(prefix):]) if keyframe and keyframe.startswith(prefix) else None
+
 
 def keyframes(t: Transcript, cue_indices: list[int]) -> list[str]:
     cues = t.subtitles.cues if t.subtitles else []
@@ -139,15 +159,21 @@ def video_context(root: Path, vid: str, t: Transcript, start_at: float | None) -
     URLs are built from it, never from the `video.id` written inside the file)."""
     media = t.stages.get("media")
     source = media_file(root, vid, "source")
+    media_type = _media_type(source)
     return {
         "t": t, "video": t.video, "video_id": vid, "lines": transcript_lines(t), "tracks": tracks(root, vid, t),
         "downloads": downloads(root, vid), "media_url": f"/media/{vid}/source" if source else None,
-        "media_type": _media_type(source), "fetched_at": media.finished_at if media else None,
+        "media_type": media_type, "fetched_at": media.finished_at if media else None,
+        # A still (a screenshot, a photo post) is shown as the picture it is, not in a <video>.
+        "still": bool(t.subtitles and t.subtitles.still),
+        "picture": media_type in STILL_TYPES,
+        "screen_text": screen_blocks(t),
         "overlays": sorted(t.subtitles.overlays, key=lambda o: o.start) if t.subtitles else [],
         "cues": [{"n": i + 1, "start": c.start, "end": c.end, "text": c.text, "confidence": c.confidence,
                   "keyframe": next(iter(keyframes(t, [i])), None)} for i, c in enumerate(t.subtitles.cues)]
         if t.subtitles else [],
-        "findings": sorted(t.findings, key=lambda f: (f.start is None, f.start or 0.0)),
+        "findings": [{"f": f, "keyframe": _frame(finding_keyframe(t, f))}
+                     for f in sorted(t.findings, key=lambda f: (f.start is None, f.start or 0.0))],
         "stages": t.stages, "start_at": start_at,
     }
 

@@ -6,6 +6,9 @@ files the stages write and what `show` prints cannot drift apart.
 
 Titles, uploader names and subtitles come from the clips' authors: everything that reaches the
 Markdown is escaped (`md_text`), so no author text can add links, HTML, table cells or lines.
+
+Screen text (static text blocks, a still image's text) is evidence, not subtitles: the report has
+a section of its own for it, and the SRT/VTT files hold subtitle cues only.
 """
 
 from __future__ import annotations
@@ -16,9 +19,19 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Literal
 
+from vidscribe.analysis.evidence import finding_keyframe, safe_keyframe
 from vidscribe.errors import VidscribeError
 from vidscribe.transcripts.formats import Entry, to_srt, to_text, to_vtt
-from vidscribe.transcripts.model import AlignedLine, Cue, Speech, Subtitles, Transcript, to_jsonable
+from vidscribe.transcripts.model import (
+    AlignedLine,
+    Cue,
+    Finding,
+    ScreenText,
+    Speech,
+    Subtitles,
+    Transcript,
+    to_jsonable,
+)
 
 Track = Literal["speech", "subtitles", "aligned"]
 Format = Literal["json", "srt", "vtt", "txt", "md"]
@@ -115,12 +128,15 @@ def _cell(text: str | None) -> str:
     return md_text(text, newline="<br>")
 
 
-def _keyframe(cue: Cue | None) -> str:
-    """A link to the cue's keyframe image (relative to the transcript folder, where transcript.md
-    lives): the frame the text was read from is the evidence."""
-    if cue is None or not cue.keyframe or not re.fullmatch(r"[A-Za-z0-9_./-]+", cue.keyframe):
-        return ""
-    return f"[frame]({cue.keyframe})"
+def _keyframe(item: Cue | ScreenText | None) -> str:
+    """A link to the cue's or screen text block's keyframe image (relative to the transcript folder,
+    where transcript.md lives): the frame the text was read from is the evidence."""
+    return _frame_link(item.keyframe if item is not None else None)
+
+
+def _frame_link(name: str | None) -> str:
+    name = safe_keyframe(name)
+    return f"[frame]({name})" if name else ""
 
 
 def _line_keyframe(t: Transcript, line: AlignedLine) -> str:
@@ -184,7 +200,12 @@ def _metadata(t: Transcript) -> list[str]:
     else:
         engine = f" ({md_text(sub.engine)})" if sub.engine else ""
         counts = f"{_count(len(sub.cues), 'cue')}, {_count(len(sub.overlays), 'overlay')}"
+        if sub.screen_text:
+            counts += f", {_count(len(sub.screen_text), 'screen text block')}"
         rows.append(("Subtitles", counts + engine))
+        if sub.still:
+            rows.append(("Still image", "the source is a picture (a screenshot or photo post), not a video: "
+                                        "no timeline, its text is screen text"))
     if t.stages:
         rows.append(("Stages", ", ".join(f"{md_text(name)} {md_text(_stage_note(t, name))}"
                                           for name in t.stages)))
@@ -214,13 +235,38 @@ def _overlays(t: Transcript) -> list[str]:
             "re-posted the clip).", "", *_table(["Time", "Kind", "Text", "Confidence"], rows)]
 
 
+def _is_still(t: Transcript) -> bool:
+    return t.subtitles is not None and t.subtitles.still
+
+
+def _screen_text(t: Transcript) -> list[str]:
+    blocks = t.subtitles.screen_text if t.subtitles else []
+    if not blocks:
+        return []
+    still = _is_still(t)
+    rows = [["still" if still else _span(b.start, b.end), _cell(b.text), f"{b.confidence:.2f}", _keyframe(b)]
+            for b in sorted(blocks, key=lambda b: (b.start, b.end))]
+    intro = ("Text on screen that is neither subtitles nor the account watermark (screenshots, notices, "
+             "a photo post's text), read once per block: evidence, not subtitles.")
+    if still:
+        intro += " The source is a still image: the blocks have no time."
+    return ["", "## Screen text", "", intro, "", *_table(["Time", "Text", "Confidence", "Keyframe"], rows)]
+
+
+def _finding_time(t: Transcript, f: Finding) -> str:
+    if f.start is None or f.end is None:
+        return "—"
+    return "still" if f.track == "screen" and _is_still(t) else _span(f.start, f.end)
+
+
 def _findings(t: Transcript) -> list[str]:
     if not t.findings:
         return []
-    rows = [[_span(f.start, f.end) if f.start is not None and f.end is not None else "—", md_text(f.track),
-             md_text(f.kind), _cell(f.value), _cell(f.raw)] for f in t.findings]
+    rows = [[_finding_time(t, f), md_text(f.track), md_text(f.kind), _cell(f.value), _cell(f.raw),
+             _frame_link(finding_keyframe(t, f))] for f in t.findings]
     return ["", "## Findings", "", "Offers, contacts, accounts and terms found in the speech, subtitles, "
-            "overlays and frames.", "", *_table(["Time", "Track", "Kind", "Value", "As seen"], rows)]
+            "overlays, screen text and frames.", "",
+            *_table(["Time", "Track", "Kind", "Value", "As seen", "Keyframe"], rows)]
 
 
 def _disagreements(lines: list[AlignedLine]) -> list[str]:
@@ -259,6 +305,9 @@ def _aligned_body(t: Transcript) -> list[str]:
     if t.speech is None or t.subtitles is None:
         missing = "speech" if t.speech is None else "subtitles"
         body += [f"No {missing} track ({md_text(_stage_note(t, missing))}): its column is empty.", ""]
+    if not rows and _is_still(t):
+        return [*body, "Nothing to show: a still image has no subtitles or speech (its text is under "
+                       "Screen text)."]
     if not rows:
         return [*body, "Nothing to show: no subtitles and no speech."]
     return body + _table(header, rows)
@@ -277,14 +326,14 @@ def _subtitles_body(t: Transcript) -> list[str]:
 
 
 def report(transcript: Transcript, track: Track = "aligned") -> str:
-    """The Markdown report: metadata, overlays, then the track (`aligned`: the full two-column
+    """The Markdown report: metadata, overlays, screen text, findings, then the track (`aligned`: the full two-column
     reading of subtitles and speech with flagged disagreements first; this is `transcript.md`).
 
     Renders whatever the transcript holds; `render` is the one that refuses missing tracks."""
     _check_names(track, "md")
     t = transcript
     out = [f"# {md_text(t.video.title) or md_text(t.video.id)}", "", *_metadata(t), *_overlays(t),
-           *_findings(t)]
+           *_screen_text(t), *_findings(t)]
     if track == "aligned":
         out += _disagreements(t.aligned) + _aligned_body(t)
     elif track == "speech":

@@ -43,7 +43,7 @@
     var seconds = parseFloat(target.dataset.seek !== undefined ? target.dataset.seek : target.dataset.start);
     if (seek(seconds)) {
       event.preventDefault();
-      if (target.closest(".findings")) { player.scrollIntoView({ block: "nearest" }); }
+      if (target.closest(".findings, .screen-text")) { player.scrollIntoView({ block: "nearest" }); }
     }
   });
 
