@@ -140,7 +140,7 @@ class AlignedLine:
 
 FindingKind = Literal["money", "phone", "telegram", "handle", "wechat", "email", "url", "qr", "account",
                       "lexicon"]
-FindingTrack = Literal["speech", "subtitle", "overlay", "frame"]  # frame: seen in the picture (QR codes)
+FindingTrack = Literal["speech", "subtitle", "overlay", "screen", "frame"]  # screen: screen text; frame: QR codes
 
 
 @dataclass
