@@ -26,10 +26,12 @@ from vidscribe.transcripts.sources import SourceLedger, SourceRecord, source_key
 from vidscribe.transcripts.store import Store
 
 ACTIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-# Transient failures (network, HTTP 5xx) are retried with back-off; the scheduler that `vidscribe
-# worker` runs moves them back onto the queue. A job whose worker died uses a retry too, but goes
-# straight back to the front of its queue (worker/sweep.py).
-RETRY = Retry(max=3, interval=[10, 60, 300])
+# Transient failures (network, HTTP 5xx) are retried with back-off (trust.RETRY_BACKOFF, applied by
+# the workers' job class); the scheduler that `vidscribe worker` runs moves them back onto the queue.
+# A job whose worker died uses a retry too, but goes straight back to its queue (worker/sweep.py), and
+# so the jobs carry no interval: RQ's clean-up, run by whatever counts the started jobs (`rq info`,
+# rq-dashboard), would otherwise schedule a dead worker's job 10 to 300 s ahead.
+RETRY = Retry(max=3)
 RESULT_TTL = 24 * 3600
 FAILURE_TTL = 30 * 24 * 3600
 FETCH_TIMEOUT = 3600

@@ -81,14 +81,17 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
     store, ledger = Store(settings.data), SourceLedger(settings.data)
     job = get_current_job()
     job_id = job.id if job else None
-    ledger.put(SourceRecord(source, "running", job_id=job_id))
+    _record_source(ledger, store, SourceRecord(source, "running", job_id=job_id))
     try:
         transcript = pipeline.ingest_source(source, settings, store, force=force)
     except Exception as e:
-        ledger.put(SourceRecord(source, "failed", error=str(e), permanent=_permanent(e), job_id=job_id))
+        try:
+            ledger.put(SourceRecord(source, "failed", error=str(e), permanent=_permanent(e), job_id=job_id))
+        except OSError as unwritten:  # the fetch's own reason is the one to give; the worker tries again
+            log.debug("%s: the ledger could not record the failure: %s", exact_line(source), unwritten)
         _fail(e)
     video = transcript.video
-    ledger.put(SourceRecord(source, "done", video_id=video.id, job_id=job_id))
+    _record_source(ledger, store, SourceRecord(source, "done", video_id=video.id, job_id=job_id))
     todo = pipeline.stage_names() if force else graph.stages_to_run(transcript)
     jobs: list[str] = []
     if job and todo:  # the media is stored: should Redis be away now, wait for it rather than lose the fetch
@@ -97,6 +100,15 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
                                                               video.duration))
     log.info(job_line(video.id, pipeline.MEDIA_STAGE, "done", time.monotonic() - started))
     return {"video_id": video.id, "jobs": jobs}
+
+
+def _record_source(ledger: SourceLedger, store: Store, record: SourceRecord) -> None:
+    """`record` in the source ledger; a disk that is full or read-only fails the job as the media
+    stage's own writes do: one line naming the data root, for good (a timer does not free space)."""
+    try:
+        ledger.put(record)
+    except OSError as e:
+        _fail(VidscribeError(pipeline.os_error_reason(e, store), source=record.source))
 
 
 def stage_job(video_id: str, stage: str, data: str) -> dict[str, Any]:

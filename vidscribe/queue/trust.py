@@ -82,9 +82,24 @@ def _guarded_callback(option: str, field: str, parent: property) -> property:
     return property(get)
 
 
+# Seconds before the first, second and third retry of a job that failed in a worker for a reason that
+# may pass (a network error, an HTTP 5xx). Applied by the job class, never stored with the job: see
+# `VidscribeJob.get_retry_interval`.
+RETRY_BACKOFF = (10, 60, 300)
+
+
 class VidscribeJob(Job):
     """An RQ job that imports nothing outside the allow-lists, whoever asks: the worker running it,
     or a registry clean-up calling its failure callback after its worker died."""
+
+    def get_retry_interval(self) -> int:
+        """The back-off before retrying a job that failed in a worker: RETRY_BACKOFF by the retries
+        used, whatever intervals the job carries. vidscribe queues its jobs with none (graph.RETRY),
+        because RQ's own clean-up of a dead worker's job runs in any process that counts a queue's
+        started jobs (`rq info`, rq-dashboard) and retries it by the job's intervals: the job would
+        come back minutes later rather than at once, as the workers' sweep (worker/sweep.py) puts it."""
+        used = max(0, len(RETRY_BACKOFF) - (self.retries_left or 0))  # RQ's indexing of its intervals
+        return RETRY_BACKOFF[min(used, len(RETRY_BACKOFF) - 1)]
 
     @property
     def func(self) -> Any:
