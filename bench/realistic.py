@@ -278,7 +278,10 @@ def mixed(name: str, *, w: int, h: int, fps: float, duration: float, seed: int, 
     watermark = _watermark(tl, rng, duration, max(18, round(0.018 * max(w, h))))
     spec = ClipSpec(duration=duration, width=w, height=h, fps=fps, background=background, background_filters=filters,
                     layers=tl.layers, audio=False, crf=crf, reencode=reencode)
-    return RealClip(name, spec, tl.cues, tl.screen, watermark, scene)
+    # A screenshot drawn past the clip's end is on screen until the end, not after it (the truth
+    # only: what is drawn past the end is never shown).
+    screen = [Truth(x.start, min(x.end, tl.snap(duration)), x.text, x.classes) for x in tl.screen]
+    return RealClip(name, spec, tl.cues, screen, watermark, scene)
 
 
 def still(name: str, *, w: int, h: int, seed: int, suffix: str, caption: str | None) -> RealClip:

@@ -466,6 +466,8 @@ def main() -> int:
     parser.add_argument("--group", choices=("current", "realistic", "all"), default="all")
     parser.add_argument("--rec-model", default=os.environ.get("VIDSCRIBE_OCR_REC_MODEL"),
                         help="recognition model (e.g. PP-OCRv5_mobile_rec) to measure against the default")
+    parser.add_argument("--det-model", default=os.environ.get("VIDSCRIBE_OCR_DET_MODEL"),
+                        help="detection model (a path to an .onnx file for rapidocr) to measure against the default")
     parser.add_argument("--clips", type=Path, default=Path(tempfile.gettempdir()) / "vidscribe-bench-subtitles")
     parser.add_argument("--only", action="append", help="run only clips whose name contains this")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive reference")
@@ -482,7 +484,7 @@ def main() -> int:
     if args.make_only:
         return 0
     t0 = time.perf_counter()
-    engine = load_engine(args.engine, rec_model=args.rec_model)
+    engine = load_engine(args.engine, det_model=args.det_model, rec_model=args.rec_model)
     import numpy as np
 
     engine.read(np.zeros((64, 320, 3), np.uint8))  # first-call warm-up belongs to loading

@@ -11,9 +11,9 @@ import pytest
 from vidscribe.geometry import Box
 from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
 from vidscribe.subtitles.band import MARGIN_LINES, band_around
-from vidscribe.subtitles.bandread import ink_span
+from vidscribe.subtitles.bandread import ink_span, with_marks
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
-from vidscribe.subtitles.detect import ChangeTracker, stays_put, text_mask, text_masks
+from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, text_mask, text_masks
 from vidscribe.subtitles.reading import without_symbols
 from vidscribe.subtitles.screen import ScreenDraft, group_blocks, is_screen_block
 from vidscribe.subtitles.scripts import (
@@ -25,7 +25,7 @@ from vidscribe.subtitles.scripts import (
     needs_second_reading,
     script_of,
 )
-from vidscribe.subtitles.text import Row, is_centred, join_rows
+from vidscribe.subtitles.text import Row, bare, is_centred, join_rows
 from vidscribe.subtitles.verify import Verify, differing_box, segments, split_frame
 from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
 
@@ -60,6 +60,7 @@ def test_symbols_after_a_caption_are_not_text() -> None:
     assert without_symbols("签约就发钱☎") == "签约就发钱"
     assert without_symbols("★ 高薪急招 ★") == "高薪急招"
     assert without_symbols("¥150000 +7") == "¥150000 +7"  # currency and signs stay
+    assert without_symbols("不看学历→") == "不看学历"  # an arrow emoji read as an arrow sign
 
 
 # --- centring, bands -------------------------------------------------------------------------------
@@ -142,6 +143,32 @@ def test_an_unsure_reading_one_character_off_joins_its_cue() -> None:
     assert [c.text for c in cues] == ["真实可靠，不收任何费用"]
 
 
+def test_readings_differing_only_in_punctuation_are_one_cue() -> None:
+    # A caption read `欢迎咨询.` on its first frames, `欢迎咨询` after: one cue, both surely read.
+    cues = build_cues([_r(0.0, 0.6, "俄军招募\n欢迎咨询."), _r(0.6, 4.4, "俄军招募\n欢迎咨询")])
+    assert [(c.start, c.end, c.text) for c in cues] == [(0.0, 4.4, "俄军招募\n欢迎咨询")]
+    assert bare("名额有限，先到先得") == bare("名额有限 先到先得") != bare("名额有限，先到后得")
+    # A stray mark alone is no cue.
+    assert build_cues([_r(0.0, 1.0, ".")]) == []
+
+
+def test_a_whole_line_reading_puts_back_only_marks() -> None:
+    box = Box(100, 500, 500, 540)
+    rows = [Row("名额有限 先到先得", 0.98, box, "han"), Row("Пункт", 0.9, Box(100, 550, 300, 580), "cyrillic")]
+    whole = [Row("名额有限，先到先得", 0.95, box, "han")]
+    assert [r.text for r in with_marks(rows, whole)] == ["名额有限，先到先得", "Пункт"]
+    assert with_marks(rows, whole)[0].score == 0.98
+    # Another character read differently: the detector's reading stands.
+    assert with_marks(rows, [Row("名额有限，先到后得", 0.99, box)])[0].text == "名额有限 先到先得"
+    # Fewer marks than the detector's reading: it stands too.
+    assert with_marks([Row("高薪急招，", 0.9, box)], [Row("高薪急招", 0.99, box)])[0].text == "高薪急招，"
+    # A mark at an end of the whole reading is the crop's room (a box edge read as `：`): not taken.
+    assert with_marks([Row("每月按时发放工资", 0.99, box)], [Row("每月按时发放工资：", 0.9, box)])[0].text == \
+        "每月按时发放工资"
+    assert with_marks([Row("名额有限 先到先得，", 0.99, box)], [Row("：名额有限，先到先得", 0.9, box)])[0].text == \
+        "名额有限，先到先得，"
+
+
 # --- change tracking -------------------------------------------------------------------------------
 
 def _band(text: str | None, colour: int = 255, seed: int = 0) -> np.ndarray:
@@ -183,6 +210,18 @@ def test_stays_put() -> None:
     assert stays_put(still, text_mask(_band("JOIN ARMY", seed=5)))
     assert not stays_put(still, moved)
     assert stays_put(np.zeros_like(still), moved)  # nothing to judge
+
+
+def test_same_place_tolerates_clutter_and_lost_colour_not_movement() -> None:
+    first = text_mask(_band("JOIN ARMY"))
+    clutter = first.copy()
+    clutter[::3, ::2] = 1  # a busy background adds pixels to the last frame
+    assert not stays_put(clutter, first)  # the old test: the cluttered last frame is not "still"
+    assert same_place(clutter, first, keep=0.6)
+    lost = first.copy()
+    lost[:, : first.shape[1] // 2] = 0  # karaoke: the sung half turned red, out of the strict mask
+    assert same_place(lost, first, keep=0.6)
+    assert not same_place(np.roll(first, 60, axis=1), first, keep=0.6)  # a sign moving through (0.5 s at 120 px/s)
 
 
 # --- screen text -----------------------------------------------------------------------------------

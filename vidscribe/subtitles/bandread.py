@@ -8,6 +8,7 @@ for texts one character apart (`verify.py`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -22,7 +23,7 @@ from vidscribe.subtitles.detect import LOOSE_BRIGHT, stays_put_in, text_mask
 from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
 from vidscribe.subtitles.reading import read_lines
 from vidscribe.subtitles.scripts import CyrillicReader, choose, needs_second_reading, script_of
-from vidscribe.subtitles.text import Row, group_rows
+from vidscribe.subtitles.text import Row, bare, group_rows, squash
 from vidscribe.subtitles.verify import Segment, Verify, segments
 
 OCR_LINE_PX = 48  # line height OCR crops are shrunk to when their text is much larger
@@ -153,41 +154,55 @@ class BandReader:
                     lines = again
         rows = [self._script(row, crop, band_y0, polarity) for row in group_rows(lines)
                 if not self._cut(row.box, band_y0, crop.shape[0])]
-        parts: list[Segment] = []
-        if verify is not None and rows:
-            parts = self._verify(rows, polarity, band_y0, middle_at, start, end, verify, line_height, crop)
+        rows, parts = self._whole_lines(rows, crop, band_y0, polarity, middle_at, start, end, verify, line_height)
         self.timings.ocr += time.perf_counter() - t0
         return Read(rows, parts if len(parts) > 1 else [])
 
+    def _whole_lines(self, rows: list[Row], crop: np.ndarray, band_y0: int, polarity: str, middle_at: int,
+                     start: int, end: int, verify: Verify | None, line_height: float
+                     ) -> tuple[list[Row], list[Segment]]:
+        """The Chinese lines read again whole by the recogniser alone (a crop per line, half a line
+        of room at each side), in one batch: a mark the detector boxed apart or left out (the `，`
+        of `名额有限，先到先得`, a caption's trailing `，`) is back in the line when that is all the
+        whole reading adds (with_marks). A long interval's copies near its start and end are read
+        in the same batch, to split texts one character apart (verify.py)."""
+        chinese = [r for r in rows if HAN.search(r.text)]
+        recognise = getattr(self.engine, "recognise", None)
+        if not chinese or recognise is None:  # an engine without a recogniser of its own
+            parts = self._verify(rows, polarity, band_y0, middle_at, start, end, verify, line_height) \
+                if verify is not None and rows else []
+            return rows, parts
+        images = [crop] + ([verify.first[1], verify.latest[1]] if verify is not None else [])
+        crops = [image[max(0, r.box.y0 - band_y0 - r.height // 8):r.box.y1 - band_y0 + r.height // 8,
+                       max(0, r.box.x0 - r.height // 2):r.box.x1 + r.height // 2] for image in images for r in chinese]
+        if verify is not None:
+            self.timings.verify_calls += 1
+        read = recognise(crops)
+        n = len(chinese)
+        views = [[Row(text, score, r.box, r.script) for r, (text, score) in zip(chinese, read[k * n:(k + 1) * n],
+                                                                                 strict=True)]
+                 for k in range(len(images))]
+        whole = with_marks(rows, views[0])
+        if verify is None:
+            return whole, []
+        looks = [(verify.first[0], views[1]), (verify.latest[0], views[2])]
+        return whole, segments(start, end, middle_at, whole, looks, verify, band_y0, middle_look=views[0])
+
     def _verify(self, rows: list[Row], polarity: str, band_y0: int, middle_at: int, start: int, end: int,
-                verify: Verify, line_height: float, crop_middle: np.ndarray) -> list[Segment]:
-        """Read the copies near the interval's start and end where the middle reading's lines are;
-        split the interval where they differ (verify.py)."""
+                verify: Verify, line_height: float) -> list[Segment]:
+        """With the detector as well (an engine without a recogniser of its own): read the copies
+        near the interval's start and end where the middle reading's lines are; split the interval
+        where they differ (verify.py)."""
         if not any(HAN.search(r.text) for r in rows):
             return []
         h = int(np.median([r.height for r in rows]))
         region = Box.union(r.box for r in rows).grown(h // 2, h // 3, verify.shape[1], band_y0 + verify.shape[0])
         local = Box(region.x0, max(0, region.y0 - band_y0), region.x1, region.y1 - band_y0)
-        recognise = getattr(self.engine, "recognise", None)
-        if recognise is None:  # an engine without a recogniser of its own: the detector as well
-            looks = []
-            for frame, image in (verify.first, verify.latest):
-                self.timings.verify_calls += 1
-                looks.append((frame, group_rows(self._lines(image, local, band_y0, polarity, line_height))))
-            return segments(start, end, middle_at, rows, looks, verify, band_y0)
-        # The recogniser alone on the middle reading's Chinese lines, at the same places, on the
-        # copies near the start, in the middle and near the end: three readings made alike.
-        chinese = [r for r in rows if HAN.search(r.text)]
-        images = (verify.first[1], crop_middle, verify.latest[1])
-        crops = [image[max(0, r.box.y0 - band_y0 - r.height // 8):r.box.y1 - band_y0 + r.height // 8,
-                       max(0, r.box.x0 - r.height // 2):r.box.x1 + r.height // 2] for image in images for r in chinese]
-        self.timings.verify_calls += 1
-        read = recognise(crops)
-        n = len(chinese)
-        views = [[Row(text, score, r.box) for r, (text, score) in zip(chinese, read[k * n:(k + 1) * n], strict=True)]
-                 for k in range(3)]
-        looks = [(verify.first[0], views[0]), (verify.latest[0], views[2])]
-        return segments(start, end, middle_at, rows, looks, verify, band_y0, middle_look=views[1])
+        looks = []
+        for frame, image in (verify.first, verify.latest):
+            self.timings.verify_calls += 1
+            looks.append((frame, group_rows(self._lines(image, local, band_y0, polarity, line_height))))
+        return segments(start, end, middle_at, rows, looks, verify, band_y0)
 
     def _cut(self, box: Box, band_y0: int, band_height: int) -> bool:
         """A line the band's edge cuts (not the frame's): half read, it is garbage; the band on the
@@ -200,6 +215,36 @@ class BandReader:
         if self.cyrillic is not None and needs_second_reading(row.text):
             self.timings.script_calls += 1
         return decide_script(row, crop, band_y0, polarity, self.cyrillic)
+
+
+def with_marks(rows: list[Row], whole: list[Row]) -> list[Row]:
+    """`rows` with each line whose whole reading (`whole`, same boxes) differs from it only by
+    marks inside the line it has more of taking that reading's text: the detector split the line
+    at a mark (`名额有限，先到先得` read `名额有限 先到先得`) and the keep filter (MIN_BOX_PIXELS)
+    dropped the mark's box. Any other difference keeps the detector's reading."""
+    by_box = {w.box: w for w in whole}
+    out = []
+    for row in rows:
+        w = by_box.get(row.box)
+        if w is not None:
+            lead, core, trail = _marks_around(row.text)
+            whole_core = _marks_around(w.text)[1]
+            if bare(whole_core) == bare(core) and len(squash(whole_core)) > len(squash(core)):
+                row = Row(lead + whole_core + trail, row.score, row.box, row.script)
+        out.append(row)
+    return out
+
+
+_AROUND = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+
+
+def _marks_around(text: str) -> tuple[str, str, str]:
+    """(leading marks, the line, trailing marks). Only marks inside a line are taken from its whole
+    reading: at its ends the crop's room (a subtitle box's edge) reads as a spurious `：` (seen on
+    every boxed line of the compressed bench clips)."""
+    m = _AROUND.match(text)
+    assert m is not None
+    return m.group(1), m.group(2), m.group(3)
 
 
 def decide_script(row: Row, crop: np.ndarray, crop_y0: int, polarity: str, cyrillic: CyrillicReader | None) -> Row:

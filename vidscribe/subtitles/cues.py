@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vidscribe.subtitles.engines import Box
-from vidscribe.subtitles.text import Row, similarity, squash
+from vidscribe.subtitles.text import Row, bare, similarity
 
 
 @dataclass
@@ -52,11 +52,13 @@ def _best_text(readings: Sequence[Reading]) -> Reading:
     # Vote per text by duration x confidence: a long clear reading beats a short blurred one.
     votes: dict[str, float] = defaultdict(float)
     first: dict[str, Reading] = {}
+    weight: dict[str, float] = {}
     for r in readings:
-        key = squash(r.text)
-        votes[key] += max(r.end - r.start, 1e-3) * r.score
-        if key not in first or r.score > first[key].score:
-            first[key] = r
+        key = bare(r.text)  # readings differing only in punctuation vote together...
+        w = max(r.end - r.start, 1e-3) * r.score
+        votes[key] += w
+        if key not in first or w > weight[key]:  # ... and the longest shown of them gives the text
+            first[key], weight[key] = r, w
     winner = max(votes, key=lambda k: (votes[k], first[k].score))
     return first[winner]
 
@@ -65,8 +67,10 @@ def _joins(last: list[Reading], r: Reading, *, merge_similarity: float, fragment
            fragment_similarity: float) -> bool:
     """Whether reading `r` continues the cue whose readings are `last`."""
     best = _best_text(last)
-    if squash(best.text) == squash(r.text):
-        return True  # the same text split by karaoke colouring or something passing in front
+    if bare(best.text) == bare(r.text):
+        # The same text split by karaoke colouring or something passing in front, or read with
+        # a punctuation mark more or less (`欢迎咨询` / `欢迎咨询.`): one cue.
+        return True
     alike = similarity(best.text, r.text)
     piece = min(r.end - r.start, last[-1].end - last[0].start) < fragment
     unsure = min(r.score, best.score) < SURE
@@ -90,7 +94,7 @@ def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.9, ma
     groups: list[list[Reading]] = []
     broken = True  # a blank interval since the last group: the next reading starts a cue
     for r in sorted(readings, key=lambda r: r.start):
-        if not squash(r.text):
+        if not bare(r.text):  # nothing, or a stray mark read off the background
             broken = broken or r.blank
             continue
         if groups and not broken and r.start - groups[-1][-1].end <= max_gap and _joins(

@@ -71,6 +71,18 @@ def stays_put(now: np.ndarray, later: np.ndarray, *, keep: float = STILL_KEEP,
     return pixels < min_pixels or overlap(now, dilate(later)) >= keep * pixels
 
 
+def same_place(a: np.ndarray, b: np.ndarray, *, keep: float, min_pixels: int = STILL_MIN_PIXELS) -> bool:
+    """Whether the text of two masks of one region (an interval's first and last frames) is at the
+    same place: the smaller mask found in the other (1-px tolerance) for `keep` of its pixels.
+    The smaller, because either may have lost text or gained clutter: a karaoke line's last frame
+    lost its sung characters (turned red), a busy background (a zooming fractal, a compressed
+    Game of Life) adds pixels to either frame, and `stays_put(last, first)` failed on those
+    subtitles; a moving sign's pixels are elsewhere in both."""
+    na, nb = cv2.countNonZero(a), cv2.countNonZero(b)
+    small, large = (a, b) if na <= nb else (b, a)
+    return min(na, nb) < min_pixels or overlap(small, dilate(large)) >= keep * min(na, nb)
+
+
 def stays_put_in(gray: np.ndarray, later: np.ndarray, box: tuple[int, int, int, int], *,
                  polarity: str = "light", keep: float = STILL_KEEP, bright: int = 170) -> bool:
     """`stays_put` for the text masks of one box (x0, y0, x1, y1) of two grey images."""

@@ -28,12 +28,20 @@ def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: 
             for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE and (text := without_symbols(ln.text))]
 
 
+ARROWS = ((0x2190, 0x21FF), (0x27F0, 0x27FF), (0x2900, 0x297F))  # Unicode's arrow blocks: PP-OCR
+# reads an arrow emoji (➡, So) after a caption as `→` (Sm), which is no more a word than the emoji
+
+
+def _symbol(ch: str) -> bool:
+    return unicodedata.category(ch) == "So" or any(lo <= ord(ch) <= hi for lo, hi in ARROWS)
+
+
 def without_symbols(text: str) -> str:
-    """Text without pictographs (emoji, dingbats: Unicode category So) that editors put after a
-    caption line: not words, and no finding is in them. Currency and maths signs stay."""
-    if not any(unicodedata.category(ch) == "So" for ch in text):
+    """Text without pictographs (emoji, dingbats: Unicode category So; arrows) that editors put
+    after a caption line: not words, and no finding is in them. Currency and maths signs stay."""
+    if not any(_symbol(ch) for ch in text):
         return text
-    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "So").split())
+    return " ".join("".join(ch for ch in text if not _symbol(ch)).split())
 
 
 SMALL_TEXT = 28  # px: lines lower than this are read from a crop enlarged 2x (the detector misses

@@ -16,6 +16,13 @@ def squash(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+def bare(text: str) -> str:
+    """`squash` less punctuation: two readings of one line differ this way when OCR drops or
+    misreads a mark (`名额有限，先到先得` / `名额有限 先到先得`, `欢迎咨询` / `欢迎咨询.`); two
+    different cues never do (`还剩3个名额` / `还剩2个名额` differ in a digit)."""
+    return "".join(ch for ch in squash(text) if not unicodedata.category(ch).startswith("P"))
+
+
 def similarity(a: str, b: str) -> float:
     """1 - normalised edit distance of the squashed texts; 1.0 for two empty texts."""
     a, b = squash(a), squash(b)

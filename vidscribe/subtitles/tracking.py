@@ -24,7 +24,7 @@ from vidscribe.subtitles.detect import (
     ChangeTracker,
     centred_lines,
     same_lines,
-    stays_put,
+    same_place,
     text_bbox,
     text_masks,
 )
@@ -155,7 +155,7 @@ class BandTrack:
         first, last = (np.unpackbits(m, count=count).reshape(ref.shape) for m in (masks[0], masks[-1]))
         # What is there at the end was there at the start, at the same place (a karaoke line that
         # turned red, a fade, lose pixels; a moving sign's are elsewhere).
-        return any(stays_put(last[b.y0:b.y1, b.x0:b.x1], first[b.y0:b.y1, b.x0:b.x1], keep=MOVED_KEEP)
+        return any(same_place(last[b.y0:b.y1, b.x0:b.x1], first[b.y0:b.y1, b.x0:b.x1], keep=MOVED_KEEP)
                    for b in lines)
 
     def _clutter_only(self, change: Change) -> bool:
