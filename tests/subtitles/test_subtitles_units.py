@@ -13,7 +13,7 @@ from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
 from vidscribe.subtitles.band import MARGIN_LINES, band_around
 from vidscribe.subtitles.bandread import ink_span, with_marks
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
-from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, text_mask, text_masks
+from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
 from vidscribe.subtitles.reading import without_symbols
 from vidscribe.subtitles.screen import ScreenDraft, group_blocks, is_screen_block
 from vidscribe.subtitles.scripts import (
@@ -222,6 +222,14 @@ def test_same_place_tolerates_clutter_and_lost_colour_not_movement() -> None:
     lost[:, : first.shape[1] // 2] = 0  # karaoke: the sung half turned red, out of the strict mask
     assert same_place(lost, first, keep=0.6)
     assert not same_place(np.roll(first, 60, axis=1), first, keep=0.6)  # a sign moving through (0.5 s at 120 px/s)
+
+
+def test_a_line_swallowed_by_a_busy_background_is_still_read() -> None:
+    line = text_mask(_band("JOIN ARMY"))  # 80 rows, a line about 30 px high
+    assert not swallowed(line, 30)
+    busy = line.copy()
+    busy[::4, ::3] = 1  # bright edges everywhere: one cluster, the whole band tall
+    assert swallowed(busy, 20)
 
 
 # --- screen text -----------------------------------------------------------------------------------

@@ -345,16 +345,32 @@ def same_lines(a: np.ndarray, b: np.ndarray, lines: list[Box]) -> bool:
     return bool(lines)
 
 
+CLUTTER_LINES = 3  # line heights: a joined mask cluster this tall is no single line but a busy
+# background that swallowed the lines (the bench's zooming fractal: 3.6 line heights, off centre),
+# or a caption of three lines: either way the interval is read, its centring not judged
+
+
+def _clusters(mask: np.ndarray, line_height: float) -> list[Box]:
+    """The mask's characters joined into line-shaped clusters (across gaps of up to a line height)."""
+    h = max(2, int(line_height))
+    joined = cv2.dilate(mask, np.ones((max(1, h // 4), h), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    return [Box(int(x), int(y), int(x + w), int(y + hh)) for x, y, w, hh, _ in stats[1:]
+            if hh >= 0.4 * line_height and w >= line_height]
+
+
+def swallowed(mask: np.ndarray, line_height: float) -> bool:
+    """Whether a cluster of the mask is too tall for text (CLUTTER_LINES): a line inside it is not
+    seen by `centred_lines`, so an interval without centred lines is read all the same."""
+    return any(b.height >= CLUTTER_LINES * line_height for b in _clusters(mask, line_height))
+
+
 def centred_lines(mask: np.ndarray, width: int, line_height: float, *, tolerance: float,
                   allowance: float) -> list[Box]:
     """Boxes of the line-shaped clusters of a band's text mask centred on the frame (`width`).
     Characters are joined across gaps of up to a line height; clusters on one row are judged
     together (a phone number's groups)."""
-    h = max(2, int(line_height))
-    joined = cv2.dilate(mask, np.ones((max(1, h // 4), h), np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    parts = [Box(int(x), int(y), int(x + w), int(y + hh)) for x, y, w, hh, _ in stats[1:]
-             if hh >= 0.4 * line_height and w >= line_height]
+    parts = _clusters(mask, line_height)
     rows: list[Box] = []
     for b in sorted(parts, key=lambda b: b.x0):
         for i, r in enumerate(rows):

@@ -25,6 +25,7 @@ from vidscribe.subtitles.detect import (
     centred_lines,
     same_lines,
     same_place,
+    swallowed,
     text_bbox,
     text_masks,
 )
@@ -149,8 +150,10 @@ class BandTrack:
         frame to its last (a sign crossing the middle is centred for a moment, never still)."""
         lines = centred_lines(ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
                               allowance=SYMBOL_ALLOWANCE)
-        if not lines or not masks or len(masks) < 2:
-            return bool(lines)
+        if not lines:
+            return swallowed(ref, self.band.line_height)  # a busy background hides the lines: read
+        if not masks or len(masks) < 2:
+            return True
         count = ref.shape[0] * ref.shape[1]
         first, last = (np.unpackbits(m, count=count).reshape(ref.shape) for m in (masks[0], masks[-1]))
         # What is there at the end was there at the start, at the same place (a karaoke line that
