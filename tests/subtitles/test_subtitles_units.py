@@ -11,7 +11,7 @@ import pytest
 from vidscribe.geometry import Box
 from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
 from vidscribe.subtitles.band import MARGIN_LINES, band_around
-from vidscribe.subtitles.bandread import ink_span, with_marks
+from vidscribe.subtitles.bandread import ink_span, surest_cyrillic, with_marks
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
 from vidscribe.subtitles.reading import without_symbols
@@ -54,6 +54,15 @@ def test_choose_takes_a_sure_cyrillic_reading_and_keeps_latin_lines() -> None:
     assert choose("WeChat: ruarmy2024", 0.99, ScriptReading("WeChat: ruarmy2024", 0.91, LATIN)) == \
         ("WeChat: ruarmy2024", 0.99, LATIN)
     assert choose("WeChat", 0.99, None) == ("WeChat", 0.99, LATIN)
+
+
+def test_the_surest_cyrillic_reading_of_several_frames_counts() -> None:
+    middle = ScriptReading("Зарплата бт двухсот", 0.62, CYRILLIC)
+    start = ScriptReading("Зарплата от двухсот", 0.81, CYRILLIC)
+    blurred = ScriptReading("3apnaTa", 0.9, LATIN)  # surer, but not Cyrillic
+    assert surest_cyrillic([middle, start, blurred]) is start
+    assert surest_cyrillic([blurred]) is blurred  # no Cyrillic reading: the first stands
+    assert surest_cyrillic([]) is None
 
 
 def test_symbols_after_a_caption_are_not_text() -> None:
