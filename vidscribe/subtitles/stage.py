@@ -22,7 +22,8 @@ from vidscribe.subtitles.scripts import script_of
 from vidscribe.subtitles.text import Row
 from vidscribe.transcripts.model import Cue, CueLine, Overlay, ScreenText, Subtitles
 
-VERSION = "2"  # 2: bands anywhere, Cyrillic lines, repeats, karaoke, screen text, stills
+VERSION = "3"  # 2: bands anywhere, Cyrillic lines, repeats, karaoke, screen text, stills; 3: marks
+# inside split lines, punctuation-only differences one cue, Cyrillic lines read on several frames
 KEYFRAME_QUALITY = 85
 # The uploading account as platforms burn it in: 抖音号/快手号 IDs, @handles, TikTok's name tag.
 _ACCOUNT = re.compile(r"抖音号|抖音|快手号|快手|小红书号|视频号|tiktok|@\s*[\w.]{2,}|\bID\s*[:：]", re.IGNORECASE)
