@@ -70,6 +70,8 @@ def test_symbols_after_a_caption_are_not_text() -> None:
     assert without_symbols("★ 高薪急招 ★") == "高薪急招"
     assert without_symbols("¥150000 +7") == "¥150000 +7"  # currency and signs stay
     assert without_symbols("不看学历→") == "不看学历"  # an arrow emoji read as an arrow sign
+    assert without_symbols("签约就发钱-") == "签约就发钱"  # ... or as a dash after a Chinese line
+    assert without_symbols("电话 123-45-") == "电话 123-45-"  # digits cut at a dash stay as read
 
 
 # --- centring, bands -------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ line proposals from the text mask read at native size. Shared by the locate and 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 
 import cv2
 import numpy as np
 
+from vidscribe.chinese import HAN_CLASS
 from vidscribe.media.frames import Picture
 from vidscribe.subtitles.detect import overlap, propose_lines, stays_put, text_mask
 from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
@@ -36,9 +38,16 @@ def _symbol(ch: str) -> bool:
     return unicodedata.category(ch) == "So" or any(lo <= ord(ch) <= hi for lo, hi in ARROWS)
 
 
+# A dash ending a Chinese line: an emoji after a caption read as `-` (the realistic bench's ➡ was,
+# once in five); no Chinese subtitle line ends with a dash, while `123-45-` may be cut digits.
+_DASH_AFTER_HAN = re.compile(f"(?<=[{HAN_CLASS}])\\s*[-\u2010-\u2015]+$")
+
+
 def without_symbols(text: str) -> str:
     """Text without pictographs (emoji, dingbats: Unicode category So; arrows) that editors put
-    after a caption line: not words, and no finding is in them. Currency and maths signs stay."""
+    after a caption line, nor a dash read off one after a Chinese line: not words, and no finding
+    is in them. Currency and maths signs stay."""
+    text = _DASH_AFTER_HAN.sub("", text)
     if not any(_symbol(ch) for ch in text):
         return text
     return " ".join("".join(ch for ch in text if not _symbol(ch)).split())
