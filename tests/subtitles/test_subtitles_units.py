@@ -178,6 +178,9 @@ def test_a_whole_line_reading_puts_back_only_marks() -> None:
         "每月按时发放工资"
     assert with_marks([Row("名额有限 先到先得，", 0.99, box)], [Row("：名额有限，先到先得", 0.9, box)])[0].text == \
         "名额有限，先到先得，"
+    # A caption's trailing `，` the detector left out is put back; a colon at the end is not.
+    assert with_marks([Row("欢迎咨询", 0.99, box)], [Row("欢迎咨询，", 0.99, box)])[0].text == "欢迎咨询，"
+    assert with_marks([Row("欢迎咨询", 0.99, box)], [Row("欢迎咨询：", 0.99, box)])[0].text == "欢迎咨询"
 
 
 # --- change tracking -------------------------------------------------------------------------------

@@ -231,18 +231,28 @@ def with_marks(rows: list[Row], whole: list[Row]) -> list[Row]:
     """`rows` with each line whose whole reading (`whole`, same boxes) differs from it only by
     marks inside the line it has more of taking that reading's text: the detector split the line
     at a mark (`名额有限，先到先得` read `名额有限 先到先得`) and the keep filter (MIN_BOX_PIXELS)
-    dropped the mark's box. Any other difference keeps the detector's reading."""
+    dropped the mark's box; and a trailing sentence mark (TRAILING_MARKS) the detector left out.
+    Any other difference keeps the detector's reading."""
     by_box = {w.box: w for w in whole}
     out = []
     for row in rows:
         w = by_box.get(row.box)
         if w is not None:
             lead, core, trail = _marks_around(row.text)
-            whole_core = _marks_around(w.text)[1]
-            if bare(whole_core) == bare(core) and len(squash(whole_core)) > len(squash(core)):
-                row = Row(lead + whole_core + trail, row.score, row.box, row.script)
+            _, whole_core, whole_trail = _marks_around(w.text)
+            if bare(whole_core) == bare(core):
+                if len(squash(whole_core)) > len(squash(core)):
+                    core = whole_core
+                if not trail and whole_trail and all(ch in TRAILING_MARKS for ch in whole_trail):
+                    trail = whole_trail
+                row = Row(lead + core + trail, row.score, row.box, row.script)
         out.append(row)
     return out
+
+
+TRAILING_MARKS = "，！？、；"  # marks a whole-line reading may add at a line's end: a caption's
+# trailing `，` the detector leaves out (six captions of the realistic bench, each read by the
+# whole-line crop); not `：` nor `。`, which a subtitle box's edge reads as
 
 
 _AROUND = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
