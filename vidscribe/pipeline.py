@@ -22,21 +22,13 @@ from vidscribe.media import ingest as media
 from vidscribe.media.fetch import stored_media
 from vidscribe.media.urls import canonical_source
 from vidscribe.settings import Settings
-from vidscribe.stage import Stage, StageContext, StageOutput
+from vidscribe.stage import MEDIA_STAGE, STAGE_MODULES, Stage, StageContext, StageOutput
 from vidscribe.transcripts.model import StageRecord, Transcript
 from vidscribe.transcripts.render import DERIVED_FILES
 from vidscribe.transcripts.store import Store
 
 log = logging.getLogger(__name__)
 
-MEDIA_STAGE = "media"
-# Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
-STAGE_MODULES: dict[str, str] = {
-    "speech": "vidscribe.speech",
-    "subtitles": "vidscribe.subtitles",
-    "align": "vidscribe.align",
-    "analysis": "vidscribe.analysis.stage",
-}
 
 
 class Reporter(Protocol):

@@ -8,13 +8,28 @@ previous outputs as they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vidscribe.settings import Settings
 from vidscribe.transcripts.model import Transcript
+
+MEDIA_STAGE = "media"
+# Stage name -> module exposing STAGE, in pipeline order. Imported lazily: each pulls in a heavy library.
+STAGE_MODULES: dict[str, str] = {
+    "speech": "vidscribe.speech",
+    "subtitles": "vidscribe.subtitles",
+    "align": "vidscribe.align",
+    "analysis": "vidscribe.analysis.stage",
+}
+
+
+def in_pipeline_order(names: Iterable[str]) -> list[str]:
+    """`names` in the order the stages run (media first); names of no known stage last, as given."""
+    order = {name: i for i, name in enumerate([MEDIA_STAGE, *STAGE_MODULES])}
+    return sorted(names, key=lambda name: order.get(name, len(order)))
 
 
 @dataclass(frozen=True)

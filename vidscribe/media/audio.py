@@ -24,10 +24,12 @@ MAX_WAV_HEADER = 4096
 
 
 def _check_complete(wav: Path, folder: Path, source: str) -> None:
-    with wave.open(str(wav), "rb") as w:
-        promised = w.getnframes() * w.getsampwidth() * w.getnchannels()
-    extra = wav.stat().st_size - promised
-    if not 0 < extra <= MAX_WAV_HEADER:
+    try:
+        with wave.open(str(wav), "rb") as w:
+            promised = w.getnframes() * w.getsampwidth() * w.getnchannels()
+    except (EOFError, wave.Error):  # the disk filled before ffmpeg finished even the header
+        promised = None
+    if promised is None or not 0 < wav.stat().st_size - promised <= MAX_WAV_HEADER:
         free = shutil.disk_usage(folder).free
         raise VidscribeError(f"cannot write to {folder}: the audio track came out cut short "
                              f"({free // 1024} KiB free)", source=source)

@@ -21,6 +21,7 @@ from typing import Literal
 
 from vidscribe.analysis.evidence import finding_keyframe, safe_keyframe
 from vidscribe.errors import VidscribeError
+from vidscribe.stage import in_pipeline_order
 from vidscribe.transcripts.formats import Entry, to_srt, to_text, to_vtt
 from vidscribe.transcripts.model import (
     AlignedLine,
@@ -208,7 +209,7 @@ def _metadata(t: Transcript) -> list[str]:
                                         "no timeline, its text is screen text"))
     if t.stages:
         rows.append(("Stages", ", ".join(f"{md_text(name)} {md_text(_stage_note(t, name))}"
-                                          for name in t.stages)))
+                                          for name in in_pipeline_order(t.stages))))
     return [f"- **{label}:** {value or '—'}" for label, value in rows]
 
 
