@@ -90,3 +90,16 @@ def test_no_text_on_non_speech(whisper_base, kind) -> None:
     settings = base_settings(whisper_base)
     speech = transcribe(get_loaded(resolve_spec(settings)), audio, DecodeOptions.from_settings(settings))
     assert speech.segments == [], [s.text for s in speech.segments]
+
+
+@pytest.mark.xfail(reason="known gap (issue 13's bench notes): on 4 s of wordless singing over music Whisper base "
+                          "writes 'Bumble and Arthomper and Arthomper ...' at temperature 0 (average log probability "
+                          "-0.73, no-speech probability 0.33), which neither the no-speech check nor the "
+                          "hallucination-silence skip stops; 10 s of the same is held off (test above)",
+                   strict=False)
+def test_no_text_on_short_wordless_singing(whisper_base) -> None:
+    audio = vocalise(4.0, np.random.default_rng(7))
+    settings = base_settings(whisper_base)
+    speech = transcribe(get_loaded(resolve_spec(settings)), audio, DecodeOptions.from_settings(settings))
+    assert speech.speech_duration and speech.speech_duration > 3.0  # VAD passed it to the decoder
+    assert speech.segments == [], [s.text for s in speech.segments]

@@ -42,9 +42,10 @@ _TRUE = {"1", "true", "yes", "on"}
 # The key in a model folder's config.json that marks a test model (value: true).
 TEST_MODEL_KEY = "vidscribe_test_model"
 # CPU threads when asr_cpu_threads is 0: one per core this process may use, at most CTranslate2's own
-# default of 4. Measured with Whisper base on 2 cores (bench/speech_quality.py --threads-sweep):
-# CTranslate2's 4 threads there took ~35% longer than 1 or 2 (oversubscription); 1 and 2 were
-# level only because other work shared the cores.
+# default of 4. Measured with Whisper base on 2 shared cores (bench/speech_quality.py --threads-sweep
+# 1,2,4 --sections quality; docs/transcript-format.md): 4 threads took 1.36x (plain call) to 1.53x
+# (stage) the time of 2 (oversubscription); 1 thread took 0.9x the time of 2, but the 2-thread pass
+# ran while other work held a core (load 3.8 against 1.4): not clean enough to go below one per core.
 MAX_DEFAULT_CPU_THREADS = 4
 
 

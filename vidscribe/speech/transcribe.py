@@ -12,7 +12,13 @@ How a clip is decoded (the guards against Whisper's failure modes on short socia
   expects), unless `asr_condition_on_previous_text` is off.
 - Whisper's own checks stay on: no-speech probability with average log probability (a silent
   window is skipped), temperature fallback on repetition (compression ratio) and low log
-  probability, and `hallucination_silence_threshold` (needs word timestamps, which are on).
+  probability, and `hallucination_silence_threshold` (`asr_hallucination_silence`, needs word
+  timestamps, which are on). It has a price, measured with Whisper base on bench/speech_quality.py:
+  on speech whose first words are unsure it fires with no silence around them, decodes the window
+  again from a second later and drops those words (8 decodings instead of 5 on the five Russian
+  quality clips in one run, ~1.3x the CPU time it took without it). Off, wordless singing over music that VAD
+  passes came out as text ("Mount Print House pon minister", average log probability -3.1):
+  it stays on until a cheaper guard holds that at zero.
 - Then the pure post-processing of `vidscribe.speech.postprocess`: repetition loops that
   survived every temperature are dropped, then known hallucinations (subtitle credits, outro
   phrases: `vidscribe.speech.hallucinations`, the last filter), nothing is left past the media's
