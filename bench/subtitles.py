@@ -42,7 +42,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from bench.realistic import CLASSES, RealClip  # noqa: E402
+from bench.realistic import CLASSES, RealClip, Truth  # noqa: E402
 from bench.realistic import suite as realistic_suite  # noqa: E402
 from vidscribe.media.frames import FrameReader  # noqa: E402
 from vidscribe.samples import (  # noqa: E402
@@ -66,14 +66,6 @@ LINES = [
     "今天报名明天出发", "名额有限，先到先得", "我们在莫斯科等你", "训练营地在南方", "专业翻译全程陪同",
     "工资直接打到银行卡", "退伍后可以继续工作", "所有手续我们来办", "真实可靠，不收任何费用",
 ]
-
-
-@dataclass
-class Truth:
-    start: float
-    end: float
-    text: str
-    classes: tuple[str, ...] = ()
 
 
 @dataclass
