@@ -211,17 +211,19 @@ class ChangeTracker:
         fresh = cv2.bitwise_and(cv2.bitwise_and(mask, prev), self._outside)
         return cv2.countNonZero(fresh) >= max(self.min_pixels, self.fresh * self._ref_pixels)
 
-    def push(self, index: int, mask: np.ndarray, loose: np.ndarray | None = None) -> list[Change]:
+    def push(self, index: int, mask: np.ndarray, loose: np.ndarray | None = None, *,
+             owned: bool = False) -> list[Change]:
         """Process frame `index` (consecutive integers from the first one pushed). Returns settled
         new intervals. `loose`: the same frame's mask at a lower brightness (colour-tolerant), used to
-        tell whether the current text is still there: a karaoke character turning red keeps it."""
+        tell whether the current text is still there: a karaoke character turning red keeps it.
+        `owned`: the masks are the tracker's to keep (the caller never changes them): not copied."""
         if self._masks and index != self._masks[-1][0] + 1:
             raise ValueError("frames must be pushed in order without gaps")
         if not self._masks:
             self._start = index  # a band found late starts at the first frame it is given
         prev = self._masks[-1][1] if self._masks else None
-        self._masks.append((index, mask.copy()))
-        loose = self._masks[-1][1] if loose is None else loose.copy()
+        self._masks.append((index, mask if owned else mask.copy()))
+        loose = self._masks[-1][1] if loose is None else loose if owned else loose.copy()
         self._loose.append(loose)
         out: list[Change] = []
         if not self._settled:

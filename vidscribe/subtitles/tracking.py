@@ -48,6 +48,8 @@ TRACK_WINDOW = 12  # frames of masks the change tracker keeps to place a change 
 PROGRESS_EVERY = 25  # frames
 MOVED_KEEP = 0.6  # share of a line's last-frame mask found at its first frame's place: a sign moving
 # 120 px/s keeps under 0.1 after 3 frames; compression noise costs text at most 0.2
+CENTRED_CACHE = 4  # reference masks whose centred lines are kept: the current interval's and the
+# changes judged against it (a clutter-only change's reference becomes the interval's)
 SAME_LINE_BOX = 0.8  # IoU of a centred line's boxes in two masks for it to be the same line
 
 
@@ -68,7 +70,7 @@ class Interval:
     start: int  # frame index
     pixels: int
     same_as_previous: bool
-    copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop)
+    copies: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (frame index, band crop), made on close
     text_box: Box | None = None  # where its text is in the band crop
 
     next_copy: int = 0
@@ -79,8 +81,9 @@ class Interval:
     read_t: float = 0.0  # time of the frame OCR read
     ref: np.ndarray | None = None  # the tracker's reference mask of its text (latest)
     off_centre: bool = False  # not read: its text held no centred line
-    first: tuple[int, np.ndarray] | None = None  # the copy near its start (frame, band crop)
-    latest: list[tuple[int, np.ndarray]] = field(default_factory=list)  # the last two copies near its end
+    first: tuple[int, TrackFrame] | None = None  # the frame near its start
+    latest: list[tuple[int, TrackFrame]] = field(default_factory=list)  # the last two frames near its end
+    shots: list[tuple[int, TrackFrame]] = field(default_factory=list)  # frames to copy from (see `copies`)
     masks: list[np.ndarray] | None = field(default_factory=list)  # packed masks from `start` (None: too long)
     segments: list[tuple[float, float, list[Row]]] = field(default_factory=list)  # texts one character apart
 
@@ -98,6 +101,7 @@ class BandTrack:
                       for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
         self.intervals: list[Interval] = []
         self._ocr = ocr
+        self._centred_cache: list[tuple[np.ndarray, list[Box]]] = []
         self.verify_frames = max(2 * MIN_READ_FRAMES, round(fps * VERIFY_SECONDS))
         self.latest_every = max(2, round(fps * LATEST_SECONDS))
 
@@ -111,17 +115,16 @@ class BandTrack:
         return strict, loose
 
     def push(self, index: int, frame: TrackFrame) -> None:
-        y0, y1 = self.band.y0, self.band.y1
         strict, loose = self.masks(frame)
-        for change in self.tracker.push(index, strict, loose):
+        for change in self.tracker.push(index, strict, loose, owned=True):
             if self._clutter_only(change):
                 continue  # something passed behind the same text: the interval goes on, unread again
             if self.intervals:
                 self.close(change.index)
             iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref)
             self.intervals.append(iv)
-            iv.copies.append((index, frame.color()[y0:y1].copy()))
-            iv.first = iv.copies[0]
+            iv.shots.append((index, frame))
+            iv.first = iv.shots[0]
             iv.next_copy = change.index + 2 * max(2, index - change.index)
             iv.text_box = text_bbox(change.ref, self.band.line_height)
             # The masks of its frames so far (the tracker keeps the recent ones), for verify.py.
@@ -134,11 +137,10 @@ class BandTrack:
             if len(iv.masks) > MAX_FRAMES:
                 iv.masks = None  # too long to verify: not kept
         if (index - iv.start) % self.latest_every == 0 and index > iv.start + 1:
-            iv.latest = iv.latest[-1:] + [(index, frame.color()[y0:y1].copy())]
+            iv.latest = iv.latest[-1:] + [(index, frame)]
         if index == iv.next_copy:
             # Copies at doubling offsets: when the interval ends one of the last two lies near its middle.
-            iv = self.intervals[-1]
-            iv.copies = iv.copies[-1:] + [(index, frame.color()[y0:y1].copy())]
+            iv.shots = iv.shots[-1:] + [(index, frame)]
             iv.next_copy = iv.start + 2 * (index - iv.start)
             ref = self.tracker.reference
             if ref is not None and self.tracker.current_start == iv.start:
@@ -148,8 +150,7 @@ class BandTrack:
     def _still_centred_line(self, ref: np.ndarray, masks: list[np.ndarray] | None) -> bool:
         """Whether the interval's text mask holds a centred line that stayed put from its first
         frame to its last (a sign crossing the middle is centred for a moment, never still)."""
-        lines = centred_lines(ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
-                              allowance=SYMBOL_ALLOWANCE)
+        lines = self._centred(ref)
         if not lines:
             return swallowed(ref, self.band.line_height)  # a busy background hides the lines: read
         if not masks or len(masks) < 2:
@@ -161,6 +162,18 @@ class BandTrack:
         return any(same_place(last[b.y0:b.y1, b.x0:b.x1], first[b.y0:b.y1, b.x0:b.x1], keep=MOVED_KEEP)
                    for b in lines)
 
+    def _centred(self, ref: np.ndarray) -> list[Box]:
+        """`centred_lines` of a reference mask, kept for the last few masks asked about: an
+        interval's reference is judged again at each change and at its close (the references are
+        never changed in place; the cache holds them, so their ids stay theirs)."""
+        for mask, lines in self._centred_cache:
+            if mask is ref:
+                return lines
+        lines = centred_lines(ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
+                              allowance=SYMBOL_ALLOWANCE)
+        self._centred_cache = [*self._centred_cache[-(CENTRED_CACHE - 1):], (ref, lines)]
+        return lines
+
     def _clutter_only(self, change: Change) -> bool:
         """Whether a change left the current interval's centred lines as they were (what changed
         is clutter around them): then it is no new interval, and costs no OCR call."""
@@ -169,16 +182,18 @@ class BandTrack:
         iv = self.intervals[-1]
         if iv.ref is None or iv.ref.shape != change.ref.shape or change.pixels < self.read_pixels:
             return False
-        lines = centred_lines(iv.ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
-                              allowance=SYMBOL_ALLOWANCE)
-        new = centred_lines(change.ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
-                            allowance=SYMBOL_ALLOWANCE)
+        lines, new = self._centred(iv.ref), self._centred(change.ref)
         if len(new) != len(lines) or not all(any(a.iou(b) >= SAME_LINE_BOX for b in new) for a in lines):
             return False
         if not same_lines(iv.ref, change.ref, lines):
             return False
         iv.ref = change.ref
         return True
+
+    def _crop(self, shot: tuple[int, TrackFrame]) -> tuple[int, np.ndarray]:
+        """A frame's band crop (BGR): converted only for the frames an interval is read from."""
+        index, frame = shot
+        return index, frame.color()[self.band.y0:self.band.y1].copy()
 
     def close(self, end: int) -> None:
         iv = self.intervals[-1]
@@ -188,30 +203,37 @@ class BandTrack:
         first, iv.first = iv.first, None
         latest = [c for c in iv.latest if c[0] < end]
         iv.latest = []
+        shots, iv.shots = iv.shots, []  # the frames are let go: only the crops read are kept
+        iv.copies = [(i, _NO_CROP) for i, _ in shots]
         if iv.pixels < self.read_pixels or iv.same_as_previous or end - iv.start < MIN_READ_FRAMES \
-                or not iv.copies:
+                or not shots:
             return  # empty, the same text as before, or too short to be read
         if ref is not None and not self._still_centred_line(ref, masks[:end - iv.start] if masks else None):
             iv.off_centre = True
             return  # only off-centre or moving text (a sign passing through): no subtitle to read
         # A copy taken while the change was being confirmed shows the next interval: not this one.
-        iv.copies = [c for c in iv.copies if c[0] < end]
-        if not iv.copies:
+        shots = [c for c in shots if c[0] < end]
+        if not shots:
+            iv.copies = []
             return
         middle = (iv.start + end) / 2
-        copies = sorted(iv.copies, key=lambda c: abs(c[0] - middle))
-        iv.copies = copies[:1]
-        crop = copies[0][1]
+        shots = sorted(shots, key=lambda c: abs(c[0] - middle))
+        iv.copies = [self._crop(shots[0])]
+        crop = iv.copies[0][1]
         # The other copy, some frames away, tells text that stays put from text moving through.
-        other = copies[1][1] if len(copies) > 1 else None
+        other = self._crop(shots[1])[1] if len(shots) > 1 else None
         # OCR only where the mask says the text is: the detector's cost grows with the area.
         box = iv.text_box or Box(0, 0, crop.shape[1], crop.shape[0])
         verify = None
         if masks is not None and first is not None and latest and end - iv.start >= self.verify_frames \
                 and len(masks) >= end - iv.start:
-            verify = Verify(first, latest[-1], masks, iv.start, ref.shape if ref is not None else crop.shape[:2])
-        iv.rows = self._ocr(crop, box, other, self.polarity, middle_at=copies[0][0], start=iv.start, end=end,
+            verify = Verify(self._crop(first), self._crop(latest[-1]), masks, iv.start,
+                            ref.shape if ref is not None else crop.shape[:2])
+        iv.rows = self._ocr(crop, box, other, self.polarity, middle_at=shots[0][0], start=iv.start, end=end,
                             verify=verify, line_height=self.band.line_height)
+
+
+_NO_CROP = np.empty((0, 0, 3), np.uint8)  # an unread interval's copies: only their frame indices count
 
 
 @dataclass
