@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vidscribe.geometry import Box
-from vidscribe.subtitles.detect import ChangeTracker, propose_lines, text_bbox, text_mask
+from vidscribe.subtitles.detect import ChangeTracker, component_boxes, propose_lines, text_bbox, text_mask
 
 W, H = 480, 120
 
@@ -104,3 +104,20 @@ def test_line_proposals_find_text_lines_in_a_whole_frame() -> None:
     assert len(boxes) == 2 and all(isinstance(b, Box) for b in boxes)
     assert abs(centres[0][0] - 95) < 60 and abs(centres[0][1] - 42) < 20
     assert abs(centres[1][0] - 640) < 30 and 600 < centres[1][1] < 640
+
+
+def test_component_boxes_match_connected_components():
+    """The contour-based boxes are the 8-connected components' boxes, border-touching and nested
+    (a blob inside another's hole) ones included."""
+    rng = np.random.default_rng(7)
+    ring = np.zeros((40, 60), np.uint8)
+    cv2.rectangle(ring, (5, 5), (50, 30), 1, 2)
+    ring[15:20, 20:30] = 1  # inside the ring's hole
+    masks = [ring, np.zeros((10, 10), np.uint8)]
+    for _ in range(300):
+        h, w = int(rng.integers(5, 80)), int(rng.integers(5, 200))
+        mask = (rng.random((h, w)) < rng.choice([0.01, 0.05, 0.3])).astype(np.uint8)
+        masks.append(cv2.dilate(mask, np.ones((int(rng.integers(1, 5)), int(rng.integers(1, 12))), np.uint8)))
+    for mask in masks:
+        _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        assert sorted(component_boxes(mask)) == sorted(tuple(int(v) for v in s[:4]) for s in stats[1:])
