@@ -297,10 +297,8 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
     tall = max(8, int(TALL_EDGE * h))
     mask = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)))
     joined = cv2.dilate(mask, np.ones((3, 15), np.uint8))  # characters of a line into one blob
-    n, _, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     boxes: list[tuple[int, Box]] = []  # (mask pixels, box)
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
+    for x, y, bw, bh in sorted(component_boxes(joined), key=lambda b: (b[1], b[0])):  # top to bottom
         if not (10 <= bh <= h / 6 and bw >= 1.5 * bh and bw <= 0.98 * w):
             continue
         count = cv2.countNonZero(mask[y:y + bh, x:x + bw])
