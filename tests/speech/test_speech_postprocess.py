@@ -13,6 +13,7 @@ from vidscribe.speech.postprocess import (
     RawWord,
     clamp_to_duration,
     compression_ratio,
+    drop_exhausted,
     drop_repetitions,
     finalise,
     make_monotonic,
@@ -201,3 +202,17 @@ def test_restore_times_puts_each_word_in_its_own_chunk(lengths, gaps, data) -> N
     (out,) = restore_times([seg(w.start, w.end, words=(w,))], chunks)
     start, end = chunks[k]
     assert start - 1e-6 <= out.words[0].start <= out.words[0].end <= end + 1e-6
+
+
+def test_what_every_temperature_failed_on_is_dropped() -> None:
+    """Kept: a low-probability segment at a lower temperature (the fallback went on from it), and
+    one at the last temperature that passed the check; dropped: the last sample when it still failed."""
+    raw = [dataclasses.replace(seg(0, 1, " поехали"), temperature=0.0, avg_logprob=-1.5),
+           dataclasses.replace(seg(1, 2, " Or just take a sample"), temperature=1.0, avg_logprob=-2.07),
+           dataclasses.replace(seg(2, 3, " да"), temperature=1.0, avg_logprob=-0.4)]
+    kept, dropped = drop_exhausted(raw, 1.0, -1.0)
+    assert [s.text for s in kept] == [" поехали", " да"] and dropped == 1
+    assert drop_exhausted(raw, None, -1.0) == (raw, 0)  # no fallback sequence known: nothing judged
+    assert drop_exhausted(raw, 0.0, -1.0) == (raw, 0)  # no sampling: Whisper's no-speech rule judges
+    segments, counts = postprocess(raw, duration=4.0, **DEFAULTS, last_temperature=1.0, log_prob_threshold=-1.0)
+    assert [s.text for s in segments] == ["поехали", "да"] and counts == {"exhausted": 1}

@@ -78,7 +78,14 @@ def test_detection_hears_english_and_never_leaves_the_candidates(whisper_base, v
     assert decoded.segments and {s.language for s in decoded.segments} <= set(settings.asr_language_codes)
 
 
-@pytest.mark.parametrize("kind", ["music", "noise", "silence", "applause", "vocalise"])
+VOCALISE_GAP = pytest.mark.xfail(
+    reason="known gap (issue 13): sampling at the fallback temperatures is random; with drop_exhausted about 1 run "
+           "in 8 still writes text over 10 s of wordless singing (seen: 'No, no, no, no, no, no, no.')",
+    strict=False)
+
+
+@pytest.mark.parametrize("kind", ["music", "noise", "silence", "applause",
+                                  pytest.param("vocalise", marks=VOCALISE_GAP)])
 def test_no_text_on_non_speech(whisper_base, kind) -> None:
     """Silero VAD keeps music, noise, silence and applause from the decoder; wordless singing over
     music passes VAD, and Whisper's no-speech check (with the list of known hallucinations after it)
@@ -90,6 +97,7 @@ def test_no_text_on_non_speech(whisper_base, kind) -> None:
     settings = base_settings(whisper_base)
     speech = transcribe(get_loaded(resolve_spec(settings)), audio, DecodeOptions.from_settings(settings))
     assert speech.segments == [], [s.text for s in speech.segments]
+    assert (speech.language, speech.language_probability) == (None, None)  # nothing said, no language claimed
 
 
 @pytest.mark.xfail(reason="known gap (issue 13's bench notes): on 4 s of wordless singing over music Whisper base "

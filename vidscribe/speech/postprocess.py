@@ -6,6 +6,8 @@ own unit and property tests. `postprocess` chains them:
 1. `drop_repetitions`: a segment whose own text compresses too well (gzip ratio above the
    threshold) is a repetition loop; in a window whose decoding never got below the threshold at
    any temperature, a segment repeating an earlier segment's text is part of the loop.
+   `drop_exhausted`: what a window's decoding wrote after every temperature failed the
+   log-probability check (random sampling at the last temperature over sound that is not speech).
    Then the last filter against hallucinations (`vidscribe.speech.hallucinations`): known subtitle
    credits are cut out, and a segment made only of known outro phrases is dropped.
 2. `clamp_to_duration`: segments starting at or after the end of the media are dropped; ends and
@@ -85,6 +87,27 @@ def drop_repetitions(segments: Iterable[RawSegment], threshold: float | None) ->
                 dropped += 1
                 continue
             texts.add(_key(seg.text))
+        kept.append(seg)
+    return kept, dropped
+
+
+def drop_exhausted(segments: Iterable[RawSegment], last_temperature: float | None,
+                   log_prob_threshold: float | None) -> tuple[list[RawSegment], int]:
+    """Drop segments decoded at the last fallback temperature whose average log probability is still
+    below the threshold: every temperature failed, and Whisper keeps the last (random) sample anyway.
+    Seen on 10 s of wordless singing over music that VAD passed: at temperature 1.0 Whisper base wrote
+    "Or just take a sample" (average log probability -2.07) in one run and a made-up sentence (-3.56)
+    in another, nothing in a third; no-speech probability 0.49, under its threshold. Without sampling
+    (the last temperature 0: no fallback), the beam's answer is not random and Whisper's own no-speech
+    rule judges it."""
+    if last_temperature is None or last_temperature <= 0 or log_prob_threshold is None:
+        return list(segments), 0
+    kept, dropped = [], 0
+    for seg in segments:
+        if (seg.temperature is not None and seg.temperature >= last_temperature
+                and seg.avg_logprob is not None and seg.avg_logprob < log_prob_threshold):
+            dropped += 1
+            continue
         kept.append(seg)
     return kept, dropped
 
@@ -182,21 +205,24 @@ def _clamp_rounded(segments: list[Segment], duration: float) -> list[Segment]:
 
 
 def postprocess(raw: Iterable[RawSegment], *, duration: float, compression_ratio_threshold: float | None,
-                script: str, language: str | None) -> tuple[list[Segment], dict[str, int]]:
+                script: str, language: str | None, last_temperature: float | None = None,
+                log_prob_threshold: float | None = None) -> tuple[list[Segment], dict[str, int]]:
     """All guards in order; returns the segments and the number dropped per reason ("credit": segments
-    a subtitle credit was cut out of). The threshold and script are the settings'
-    (`asr_compression_ratio_threshold`, `chinese_script`)."""
+    a subtitle credit was cut out of). The thresholds and script are the settings'
+    (`asr_compression_ratio_threshold`, `asr_log_prob_threshold`, `chinese_script`; `last_temperature`
+    the last of `asr_temperatures`)."""
     from vidscribe.speech.hallucinations import drop_hallucinations  # it builds on RawSegment, defined here
 
     rounded = [replace(s, start=_ms(s.start), end=_ms(s.end),
                        words=tuple(replace(w, start=_ms(w.start), end=_ms(w.end)) for w in s.words))
                for s in raw]
     kept, repetition = drop_repetitions(rounded, compression_ratio_threshold)
+    kept, exhausted = drop_exhausted(kept, last_temperature, log_prob_threshold)
     kept, hallucination, credit = drop_hallucinations(kept)
     kept, past_end = clamp_to_duration(kept, duration)
     segments, empty = finalise(make_monotonic(kept), script, language)
-    dropped = {"repetition": repetition, "hallucination": hallucination, "credit": credit, "past_end": past_end,
-               "empty": empty}
+    dropped = {"repetition": repetition, "exhausted": exhausted, "hallucination": hallucination, "credit": credit,
+               "past_end": past_end, "empty": empty}
     return _clamp_rounded(segments, duration), {k: v for k, v in dropped.items() if v}
 
 

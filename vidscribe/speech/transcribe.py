@@ -362,17 +362,21 @@ def transcribe(model: LoadedModel, audio: np.ndarray, options: DecodeOptions, *,
         raise error from None
     segments, dropped = postprocess(decoded.segments, duration=duration,
                                     compression_ratio_threshold=options.compression_ratio_threshold,
-                                    script=options.script, language=decoded.language)
+                                    script=options.script, language=decoded.language,
+                                    last_temperature=options.temperatures[-1] if options.temperatures else None,
+                                    log_prob_threshold=options.log_prob_threshold)
     problems = timing_problems(segments, duration)
     if problems:  # postprocess guarantees the contract: a failure here is a bug, keep its traceback
         raise RuntimeError(f"speech timing contract broken: {problems[:3]}")
+    language, probability = decoded.language, decoded.language_probability
+    if not segments and options.language is None:  # nothing was said: no language to claim
+        language, probability = None, None
     return Speech(
-        language=decoded.language, segments=segments,
-        language_probability=None if decoded.language_probability is None
-        else round(decoded.language_probability, 4),
+        language=language, segments=segments,
+        language_probability=None if probability is None else round(probability, 4),
         task=options.task, model=spec.name, compute_type=spec.compute_type, device=spec.device,
         model_source=identity.source, model_sha256=identity.sha256, test_model=identity.test_model,
-        script=options.script if normalises_script(decoded.language, options.script) else "none",
+        script=options.script if normalises_script(language, options.script) else "none",
         vad=options.vad,
         speech_duration=None if decoded.speech_duration is None else round(decoded.speech_duration, 3),
         dropped=dropped)
