@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import LocalServer, free_port, static_handler
+from redis import Redis
+from servers import LocalServer, free_port, start_redis, static_handler
 
 from vidscribe.samples import ClipSpec, TextLayer, Utterance, make_clip
 
@@ -79,3 +80,19 @@ def tiny_asr_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import tiny_whisper
 
     return tiny_whisper.build(tmp_path_factory.mktemp("tiny-asr") / "ru", language="ru")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the test session on a free port (never the machine's 6379)."""
+    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    Redis.from_url(redis_server).flushall()
+    return redis_server

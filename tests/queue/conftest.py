@@ -1,4 +1,4 @@
-"""A real redis-server per test session on a free port (never the machine's 6379), flushed per test,
+"""The queue tests' worker environment (the real redis-server fixtures are in tests/conftest.py),
 and helpers to run `vidscribe worker` as a real subprocess."""
 
 from __future__ import annotations
@@ -9,22 +9,6 @@ from pathlib import Path
 
 import pytest
 from queue_helpers import kill_leftovers
-from redis import Redis
-from servers import start_redis
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture()
-def redis_url(redis_server: str) -> str:
-    Redis.from_url(redis_server).flushall()
-    return redis_server
 
 
 @pytest.fixture()

@@ -4,13 +4,11 @@ loopback port: jobs land on the RQ queues as `vidscribe enqueue`/`reprocess` put
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from serve_helpers import ServedCorpus
-from servers import start_redis
 from starlette.testclient import TestClient
 
 from vidscribe.queue.connection import get_queue
@@ -20,14 +18,6 @@ from vidscribe.settings import Settings
 
 TOKEN = "write-token"
 AUTH = {"authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_redis(tmp_path_factory.mktemp("redis-serve"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 @pytest.fixture()

@@ -39,7 +39,7 @@ from vidscribe.analysis.evidence import safe_keyframe
 from vidscribe.analysis.text import fold
 from vidscribe.chinese import HAN_CLASS
 from vidscribe.corpus.values import finding_keys, video_url
-from vidscribe.transcripts.store import TRANSCRIPT_FILE, VIDEO_ID_RE, Store
+from vidscribe.transcripts.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -171,20 +171,6 @@ def _prepare(conn: sqlite3.Connection) -> sqlite3.Connection:
     except BaseException:
         conn.close()
         raise
-
-
-def _transcript_files(store: Store) -> dict[str, os.stat_result]:
-    base = store.root / "transcripts"
-    found: dict[str, os.stat_result] = {}
-    if not base.is_dir():
-        return found
-    with os.scandir(base) as entries:
-        for entry in entries:
-            if not VIDEO_ID_RE.match(entry.name):
-                continue
-            with contextlib.suppress(OSError):
-                found[entry.name] = os.stat(os.path.join(entry.path, TRANSCRIPT_FILE))
-    return found
 
 
 # --- rows of one transcript -------------------------------------------------------------------
@@ -359,7 +345,7 @@ def _refresh(conn: sqlite3.Connection, store: Store, vid: str, st: os.stat_resul
 
 def _sync(conn: sqlite3.Connection, store: Store, full: bool) -> IndexStats:
     started = time.monotonic()
-    files = _transcript_files(store)
+    files = store.transcript_stats()
     if not full and not _stale(files, _known(conn)):  # the common case: no write lock taken
         total = conn.execute("SELECT count(*) FROM videos").fetchone()[0]
         return IndexStats(total, 0, 0, 0, 0, round(time.monotonic() - started, 3))

@@ -29,7 +29,7 @@ from typing import Any
 from vidscribe import pipeline
 from vidscribe.corpus.values import video_url
 from vidscribe.serve.security import contained
-from vidscribe.transcripts.store import TRANSCRIPT_FILE, VIDEO_ID_RE, Store
+from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
 
 log = logging.getLogger(__name__)
 
@@ -219,20 +219,6 @@ def _read(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def scan(store: Store) -> dict[str, os.stat_result]:
-    """Video ID -> stat of its transcript.json, for every stored transcript."""
-    base = store.root / "transcripts"
-    found: dict[str, os.stat_result] = {}
-    if not base.is_dir():
-        return found
-    with os.scandir(base) as entries:
-        for entry in entries:
-            if VIDEO_ID_RE.match(entry.name):
-                with contextlib.suppress(OSError):
-                    found[entry.name] = os.stat(os.path.join(entry.path, TRANSCRIPT_FILE))
-    return found
-
-
 class Catalog:
     """The catalog of one data root: `sync` (one writer at a time) and read connections per thread."""
 
@@ -269,7 +255,7 @@ class Catalog:
         """Bring the catalog in line with the transcript files; only changed files are read."""
         started = time.monotonic()
         with self._write_lock, contextlib.closing(connect(self.path, write=True)) as conn:
-            files = scan(self.store)
+            files = self.store.transcript_stats()
             known = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT video_id, mtime_ns, size FROM videos")}
             removed = sorted(known.keys() - files.keys())
             changed = sorted(v for v, st in files.items() if known.get(v) != (st.st_mtime_ns, st.st_size))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
@@ -118,6 +119,20 @@ class Store:
             return []
         return sorted(p.name for p in base.iterdir()
                       if VIDEO_ID_RE.match(p.name) and (p / TRANSCRIPT_FILE).is_file())
+
+    def transcript_stats(self) -> dict[str, os.stat_result]:
+        """Video ID -> stat of its transcript.json, for every stored transcript: one directory scan,
+        what the corpus index and the server's catalog compare to find what changed."""
+        base = self.root / "transcripts"
+        found: dict[str, os.stat_result] = {}
+        if not base.is_dir():
+            return found
+        with os.scandir(base) as entries:
+            for entry in entries:
+                if VIDEO_ID_RE.match(entry.name):
+                    with contextlib.suppress(OSError):
+                        found[entry.name] = os.stat(os.path.join(entry.path, TRANSCRIPT_FILE))
+        return found
 
     def transcripts(self) -> Iterator[Transcript]:
         for video_id in self.video_ids():
