@@ -142,8 +142,9 @@ def test_restore_times_maps_concatenated_speech_back_to_the_clip() -> None:
     chunks = [(2.0, 4.0), (10.0, 11.0)]  # concatenated: [0, 2) is chunk 0, [2, 3) is chunk 1
     words = (RawWord(1.5, 1.9, " a"), RawWord(1.95, 2.2, " b"), RawWord(2.3, 2.9, " c"))
     (with_words, without) = restore_times([seg(1.5, 2.9, words=words), seg(0.5, 2.0)], chunks)
-    # A word across the seam goes with the chunk holding its middle, start and end together.
-    assert [(w.start, w.end) for w in with_words.words] == [(3.5, 3.9), (9.95, 10.2), (10.3, 10.9)]
+    # A word across the seam goes with the chunk holding its middle, and stays inside it: its start
+    # is not put in the 6 s gap VAD cut out.
+    assert [(w.start, w.end) for w in with_words.words] == [(3.5, 3.9), (10.0, 10.2), (10.3, 10.9)]
     assert (with_words.start, with_words.end) == (3.5, 10.9)
     assert (without.start, without.end) == (2.5, 4.0)  # an end on a chunk boundary stays in that chunk
 
@@ -202,6 +203,10 @@ def test_restore_times_puts_each_word_in_its_own_chunk(lengths, gaps, data) -> N
     (out,) = restore_times([seg(w.start, w.end, words=(w,))], chunks)
     start, end = chunks[k]
     assert start - 1e-6 <= out.words[0].start <= out.words[0].end <= end + 1e-6
+    # Any word, one straddling a seam included, lands inside one chunk: never in a gap VAD cut out.
+    x, y = sorted(data.draw(st.floats(0, total)) for _ in range(2))
+    (out,) = restore_times([seg(x, y, words=(RawWord(x, y, " w"),))], chunks)
+    assert any(a0 - 1e-6 <= out.words[0].start <= out.words[0].end <= b0 + 1e-6 for a0, b0 in chunks)
 
 
 def test_what_every_temperature_failed_on_is_dropped() -> None:
