@@ -7,6 +7,7 @@ detector, the vote and the re-decoding are the real ones, only what Whisper "hea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,13 +61,37 @@ def test_the_detector_answers_faster_whisper_with_its_choice_first() -> None:
 
 # -- decode, through faster-whisper's multilingual decoding ------------------------------------------
 
+@dataclass
+class Judged:
+    """A CTranslate2 result as Whisper's checks read it, with its average log probability set."""
+
+    sequences_ids: list[list[int]]
+    scores: list[float]
+    no_speech_prob: float
+
+
 class ScriptedDetection:
     """A CTranslate2 Whisper model whose `detect_language` answers `answers` in turn (one per
-    window faster-whisper decodes); everything else is the real (tiny) model."""
+    window faster-whisper decodes), and whose decodings in the languages of `failing` come back with
+    an average log probability of -3 (Whisper's check fails); everything else is the real (tiny)
+    model. `decodings`: (language of the prompt, sampled) per `generate` call."""
 
-    def __init__(self, model: Any, answers: list[dict[str, float]]) -> None:
+    def __init__(self, model: Any, answers: list[dict[str, float]], failing: tuple[str, ...],
+                 no_speech: float, tokenizer: Any) -> None:
         self._model, self._answers = model, iter(answers)
         self.asked = 0
+        self.failing, self.no_speech, self.tokenizer = failing, no_speech, tokenizer
+        self.decodings: list[tuple[str | None, bool]] = []
+
+    def generate(self, features: Any, prompts: list[list[int]], **kwargs: Any) -> Any:
+        language = next((token[2:-2] for token in map(self.tokenizer.id_to_token, prompts[0])
+                         if token and token[2:-2] in ("ru", "en", "uk", "zh", "pl")), None)
+        self.decodings.append((language, "sampling_temperature" in kwargs))
+        results = self._model.generate(features, prompts, **kwargs)
+        if language not in self.failing:
+            return results
+        tokens = results[0].sequences_ids[0]
+        return [Judged([tokens], [-3.0 * (len(tokens) + 1) / max(1, len(tokens))], self.no_speech)]
 
     def detect_language(self, encoder_output: Any) -> list[list[tuple[str, float]]]:
         self.asked += 1
@@ -84,10 +109,11 @@ def scripted(tiny_models, voices, monkeypatch) -> Any:
     30 s window each) between 4 s silences."""
     stretch = np.concatenate([voices["ru"]] * 8)
 
-    def script(answers: list[dict[str, float]], islands: int, **overrides: Any):
+    def script(answers: list[dict[str, float]], islands: int, failing: tuple[str, ...] = (), no_speech: float = 0.0,
+               **overrides: Any):
         settings = tiny_settings(tiny_models["ru"], **overrides)
         loaded = get_loaded(resolve_spec(settings))
-        model = ScriptedDetection(loaded.whisper.model, answers)
+        model = ScriptedDetection(loaded.whisper.model, answers, failing, no_speech, loaded.whisper.hf_tokenizer)
         monkeypatch.setattr(loaded.whisper, "model", model)
         calls: list[int] = []
         real = loaded.whisper.transcribe
@@ -139,3 +165,27 @@ def test_languages_the_model_does_not_know_are_a_config_error(tiny_models) -> No
         transcribe(get_loaded(resolve_spec(settings)), silence(1), DecodeOptions.from_settings(settings))
     with pytest.raises(ConfigError, match="VIDSCRIBE_ASR_LANGUAGES"):
         tiny_settings(tiny_models["ru"], asr_languages="russian")
+
+
+# -- settled by decoding ------------------------------------------------------------------------------
+
+def test_an_unsure_window_whose_decoding_fails_is_settled_in_the_next_language(scripted) -> None:
+    decoded, calls, model = scripted([{"en": 0.5, "ru": 0.45, "uk": 0.05}], islands=1, failing=("en",))
+    assert model.decodings == [("en", False), ("ru", False)]  # one beam try in ru, no temperature fallback
+    assert decoded.language == "ru" and {s.language for s in decoded.segments} == {"ru"}
+    assert decoded.segments and all(s.temperature == 0.0 for s in decoded.segments)
+
+
+def test_when_every_candidate_fails_the_likeliest_goes_on_to_the_fallback(scripted) -> None:
+    decoded, _, model = scripted([{"en": 0.5, "ru": 0.3, "uk": 0.15, "zh": 0.05}], islands=1,
+                                 failing=("en", "ru", "uk", "zh"), asr_temperatures="0,0.5")
+    beams = [d for d in model.decodings if not d[1]]
+    assert beams[:3] == [("en", False), ("ru", False), ("uk", False)]  # MAX_LANGUAGE_TRIES, most probable first
+    assert [d for d in model.decodings if d[1]] == [("en", True)]  # all equally unlikely: the detected one stays
+
+
+def test_a_sure_window_or_silence_is_not_retried_in_other_languages(scripted) -> None:
+    _, _, model = scripted([{"en": 0.95, "ru": 0.05}], islands=1, failing=("en",), asr_temperatures="0")
+    assert model.decodings == [("en", False)]  # sure: Whisper's own fallback only
+    _, _, model = scripted([{"en": 0.6, "ru": 0.4}], islands=1, failing=("en",), no_speech=0.9, asr_temperatures="0")
+    assert model.decodings == [("en", False)]  # Whisper would call it silence: no other language tried

@@ -46,7 +46,7 @@ import numpy as np
 from vidscribe.chinese import SCRIPT_MODES
 from vidscribe.errors import ConfigError, SourceError, TransientError
 from vidscribe.settings import Settings
-from vidscribe.speech.language import Detection, LanguageDetector, vote
+from vidscribe.speech.language import Detection, LanguageDetector, Settling, vote
 from vidscribe.speech.model import LoadedModel, ModelSpec
 from vidscribe.speech.postprocess import (
     RawSegment,
@@ -209,18 +209,26 @@ _asking_lock = threading.Lock()
 
 @contextmanager
 def _asking(model: WhisperModel, detector: LanguageDetector | None) -> Iterator[None]:
-    """While decoding, `model` asks `detector` (which wraps its CTranslate2 model) for languages.
-    One decoding at a time per process swaps it in, and the real model is always put back."""
+    """While decoding, `model` asks `detector` (which wraps its CTranslate2 model) for languages and
+    decodings, and tells it the tokenizer of the decoding (through `get_prompt`, which faster-whisper
+    calls with it before each window). One decoding at a time per process swaps them in; the real
+    ones are always put back."""
     if detector is None:
         yield
         return
     with _asking_lock:
-        real = model.model
-        model.model = detector
+        real, real_prompt = model.model, model.get_prompt
+
+        def get_prompt(tokenizer: Any, *args: Any, **kwargs: Any) -> list[int]:
+            detector.bind(tokenizer)
+            return real_prompt(tokenizer, *args, **kwargs)
+
+        model.model, model.get_prompt = detector, get_prompt  # type: ignore[assignment,method-assign]
         try:
             yield
         finally:
             model.model = real
+            del model.get_prompt  # the instance attribute: the class's method shows through again
 
 
 class _Decoder:
@@ -234,6 +242,9 @@ class _Decoder:
         self.done = 0
         self.windows: dict[tuple[int, int, int], int] = {}
         self.voted: list[_Island] = []  # decoded so far: the running vote's evidence
+        # a window unsure of its language is settled by decoding when Whisper's checks are on
+        checks = (options.log_prob_threshold, options.compression_ratio_threshold)
+        self.settling = None if checks == (None, None) else Settling(*checks, options.no_speech_threshold)
 
     def running_vote(self, current: LanguageDetector | None = None) -> str | None:
         """The vote over the windows decoded so far (those of the island being decoded included);
@@ -241,7 +252,7 @@ class _Decoder:
         islands = [(i.detections, i.weights) for i in self.voted]
         if current is not None:
             islands.append((current.detections, current.weights))
-        result = vote((d.probabilities, w) for detections, weights in islands
+        result = vote((d.evidence, w) for detections, weights in islands
                       for d, w in zip(detections, weights, strict=False))
         if result:
             return result[0]
@@ -255,7 +266,8 @@ class _Decoder:
         detector, language = None, options.language
         if self.detect:
             detector = LanguageDetector(self.model.model, options.languages,
-                                        (lambda: prior) if prior else (lambda: self.running_vote(detector)))
+                                        (lambda: prior) if prior else (lambda: self.running_vote(detector)),
+                                        self.settling)
             # faster-whisper detects on every window (multilingual) and decodes in the detector's choice;
             # the language given here only spares it a separate detection pass before the first window.
             language = prior or self.running_vote() or (options.languages or ("en",))[0]
@@ -324,7 +336,7 @@ def decode(model: WhisperModel, audio: np.ndarray, options: DecodeOptions,
 
     # The clip's language: the vote over every window. An island where a window that was not sure of
     # its language transcribed speech in another one than the vote is decoded again, the vote as prior.
-    evidence = [(d.probabilities, w) for i in decoded for d, w in zip(i.detections, i.weights, strict=True)]
+    evidence = [(d.evidence, w) for i in decoded for d, w in zip(i.detections, i.weights, strict=True)]
     result = vote(evidence) or vote((p, 1.0) for p, _ in evidence)
     language, probability = result if result else (None, None)
     if language is not None:
