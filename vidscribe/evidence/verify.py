@@ -78,7 +78,7 @@ def _verify(zf: zipfile.ZipFile, expected: str | None) -> Report:
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
         raise VidscribeError(f"{len(infos)} entries, more than the {MAX_ENTRIES} a bundle may hold")
-    entries = _entries(infos, report)
+    entries, duplicated = _entries(infos, report)
     manifest = _read_manifest(zf, entries, expected, report)
     if manifest is None:
         return report
@@ -86,6 +86,8 @@ def _verify(zf: zipfile.ZipFile, expected: str | None) -> Report:
     for item in manifest:
         name = item["path"]
         listed.add(name)
+        if name in duplicated:
+            continue  # named once already
         if (why := unsafe_name(name)) is not None:
             report.problems.append(Problem("unsafe", name, f"listed in the manifest: {why}"))
         elif name not in entries:
@@ -98,8 +100,9 @@ def _verify(zf: zipfile.ZipFile, expected: str | None) -> Report:
     return report
 
 
-def _entries(infos: list[zipfile.ZipInfo], report: Report) -> dict[str, zipfile.ZipInfo]:
-    """Entries by name; unsafe and duplicated names become problems (and are not read)."""
+def _entries(infos: list[zipfile.ZipInfo], report: Report) -> tuple[dict[str, zipfile.ZipInfo], set[str]]:
+    """Entries by name, and the duplicated names; unsafe and duplicated names become problems (and
+    are not read)."""
     entries: dict[str, zipfile.ZipInfo] = {}
     duplicated: set[str] = set()
     for info in infos:
@@ -112,7 +115,7 @@ def _entries(infos: list[zipfile.ZipInfo], report: Report) -> dict[str, zipfile.
     for name in sorted(duplicated):
         report.problems.append(Problem("duplicate", name, "more than one entry of this name"))
         del entries[name]
-    return entries
+    return entries, duplicated
 
 
 def _read_manifest(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], expected: str | None,
