@@ -276,3 +276,13 @@ def test_verify_of_something_that_is_no_zip_is_one_line(tmp_path):
     assert result.exit_code != 0 and "not a readable zip" in result.stderr and str(path) in result.stderr
     result = verify(tmp_path / "absent.zip")
     assert result.exit_code != 0 and "no such file" in result.stderr
+
+
+def test_an_extracted_bundle_is_a_data_root(store, case, tmp_path):
+    _, (full, _) = store
+    with zipfile.ZipFile(case) as zf:
+        zf.extractall(tmp_path / "case")  # the test's own zip: names already checked by verify
+    result = CliRunner().invoke(cli, ["show", "--data", str(tmp_path / "case"), full, "--track", "subtitles",
+                                      "--format", "srt"])
+    assert result.exit_code == 0, result.output
+    assert "签约奖金" in result.stdout
