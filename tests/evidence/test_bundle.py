@@ -286,3 +286,18 @@ def test_an_extracted_bundle_is_a_data_root(store, case, tmp_path):
                                       "--format", "srt"])
     assert result.exit_code == 0, result.output
     assert "签约奖金" in result.stdout
+
+
+def test_files_changed_in_the_store_since_they_were_recorded_are_warned_about(clips, tmp_path):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--stage", "media", str(clips["silent"])])
+    video_id = result.stdout.split("\t")[0]
+    media = data / "media" / video_id / "source.mp4"
+    media.write_bytes(media.read_bytes() + b"\0")
+    result = bundle(data, tmp_path / "case.zip", video_id)
+    assert result.exit_code == 0, result.output
+    assert f"warning: media/{video_id}/source.mp4: SHA-256" in result.stderr and "recorded when" in result.stderr
+    assert verify(tmp_path / "case.zip").exit_code == 0  # the bundle is true to the store as it is now
+    media.unlink()
+    result = bundle(data, tmp_path / "case.zip", video_id)
+    assert f"warning: media/{video_id}/source.mp4: recorded in the transcript but not in the store" in result.stderr

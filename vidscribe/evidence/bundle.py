@@ -4,6 +4,7 @@
                            provenance and stage records; per file its path, SHA-256 and size
     manifest.json.sha256   the manifest's own SHA-256 (`sha256sum` format), also printed by
                            `vidscribe bundle` so the recipient can check it out of band
+    manifest.json.sig      with VIDSCRIBE_BUNDLE_SIGNING_KEY: the manifest's Ed25519 signature
     media/<id>/...         the media, info.json and audio.wav, as stored
     transcripts/<id>/...   transcript.json and every file derived from it, keyframes included
 
@@ -32,6 +33,7 @@ from typing import IO, Any
 from vidscribe import __version__
 from vidscribe.atomic import atomic_open
 from vidscribe.errors import VidscribeError
+from vidscribe.evidence import signing
 from vidscribe.transcripts.model import Transcript, to_jsonable
 from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store, check_video_id
 
@@ -64,6 +66,7 @@ class BundleResult:
     manifest_sha256: str
     files: list[FileEntry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    signer: str | None = None  # the signing key's fingerprint (SHA-256 of the raw public key), if signed
 
     @property
     def size(self) -> int:
@@ -150,7 +153,8 @@ def _recorded_mismatches(transcript: Transcript, entries: dict[str, FileEntry]) 
     for stage in transcript.stages.values():
         recorded.update({f"transcripts/{video_id}/{name}": sha for name, sha in stage.sha256.items()})
     return [f"{path}: SHA-256 {entries[path].sha256} differs from the {sha} recorded when it was written"
-            for path, sha in recorded.items() if path in entries and entries[path].sha256 != sha]
+            if path in entries else f"{path}: recorded in the transcript but not in the store"
+            for path, sha in recorded.items() if path not in entries or entries[path].sha256 != sha]
 
 
 def _add_video(zf: zipfile.ZipFile, store: Store, video_id: str, when: tuple[int, ...],
@@ -201,12 +205,14 @@ def _check_out(store: Store, out: Path) -> None:
         raise VidscribeError("is a folder: give the zip's file name", source=str(out))
 
 
-def write_bundle(store: Store, video_ids: Iterable[str], out: Path) -> BundleResult:
-    """Write the bundle of `video_ids` to `out` (atomically: a crash leaves no half zip there)."""
+def write_bundle(store: Store, video_ids: Iterable[str], out: Path, signing_key: Path | None = None) -> BundleResult:
+    """Write the bundle of `video_ids` to `out` (atomically: a crash leaves no half zip there); with
+    `signing_key` (Ed25519, PEM) the manifest is signed into manifest.json.sig."""
     ids = check_videos(store, video_ids)
     if not ids:
         raise VidscribeError("no video IDs given")
     _check_out(store, out)
+    key = signing.load_private_key(signing_key) if signing_key is not None else None
     created = _now()
     when = created.timetuple()[:6]
     result = BundleResult(out, "")
@@ -216,7 +222,12 @@ def write_bundle(store: Store, video_ids: Iterable[str], out: Path) -> BundleRes
             videos.append(_add_video(zf, store, video_id, when, result))
         manifest = manifest_bytes(created, videos, result.files)
         result.manifest_sha256 = hashlib.sha256(manifest).hexdigest()
-        for name, data in ((MANIFEST, manifest), (MANIFEST_CHECKSUM, f"{result.manifest_sha256}  {MANIFEST}\n")):
+        extra: list[tuple[str, bytes | str]] = [(MANIFEST, manifest),
+                                                (MANIFEST_CHECKSUM, f"{result.manifest_sha256}  {MANIFEST}\n")]
+        if key is not None:
+            extra.append((signing.SIGNATURE, signing.sign(key, manifest)))
+            result.signer = signing.fingerprint(key.public_key())
+        for name, data in extra:
             info = zipfile.ZipInfo(name, date_time=when)
             info.external_attr = 0o644 << 16
             zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from vidscribe.errors import VidscribeError
+from vidscribe.evidence import signing
 from vidscribe.evidence.bundle import BUNDLE_FORMAT, CHUNK, MANIFEST, MANIFEST_CHECKSUM
 
 # A manifest lists ~25 files and ~3 KB of provenance per video: 64 MiB holds well over 10,000 videos,
@@ -27,8 +28,9 @@ from vidscribe.evidence.bundle import BUNDLE_FORMAT, CHUNK, MANIFEST, MANIFEST_C
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 # Entries read from the zip's directory (~100 bytes of memory each): ~25 files per video, 10,000 videos.
 MAX_ENTRIES = 250_000
+SIGNATURE_BYTES = 64  # an Ed25519 signature
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-BUNDLE_FILES = (MANIFEST, MANIFEST_CHECKSUM)  # the bundle's own files, not listed in the manifest
+BUNDLE_FILES = (MANIFEST, MANIFEST_CHECKSUM, signing.SIGNATURE)  # the bundle's own files, not in the manifest
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Problem:
 class Report:
     manifest_sha256: str | None = None
     checked: int = 0  # files whose hash matched
+    signed: bool = False  # the bundle holds a signature
+    signer: str | None = None  # the fingerprint of the public key the signature was checked with
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -64,22 +68,24 @@ def unsafe_name(name: str) -> str | None:
     return None
 
 
-def verify_bundle(path: Path, expected_manifest_sha256: str | None = None) -> Report:
-    """Check `path` against its manifest. Raises VidscribeError only when it is no readable zip."""
+def verify_bundle(path: Path, expected_manifest_sha256: str | None = None, public_key: Path | None = None) -> Report:
+    """Check `path` against its manifest (and its signature against `public_key`, a PEM Ed25519
+    public key). Raises VidscribeError only when it is no readable zip or the key is unusable."""
+    key = signing.load_public_key(public_key) if public_key is not None else None
     try:
         with zipfile.ZipFile(path) as zf:
-            return _verify(zf, expected_manifest_sha256)
+            return _verify(zf, expected_manifest_sha256, key)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as e:
         raise VidscribeError(f"not a readable zip: {e}", source=str(path)) from None
 
 
-def _verify(zf: zipfile.ZipFile, expected: str | None) -> Report:
+def _verify(zf: zipfile.ZipFile, expected: str | None, key: Any) -> Report:
     report = Report()
     infos = zf.infolist()
     if len(infos) > MAX_ENTRIES:
         raise VidscribeError(f"{len(infos)} entries, more than the {MAX_ENTRIES} a bundle may hold")
     entries, duplicated = _entries(infos, report)
-    manifest = _read_manifest(zf, entries, expected, report)
+    manifest = _read_manifest(zf, entries, expected, key, report)
     if manifest is None:
         return report
     listed: set[str] = set()
@@ -118,7 +124,7 @@ def _entries(infos: list[zipfile.ZipInfo], report: Report) -> tuple[dict[str, zi
     return entries, duplicated
 
 
-def _read_manifest(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], expected: str | None,
+def _read_manifest(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], expected: str | None, key: Any,
                    report: Report) -> list[dict[str, Any]] | None:
     """The manifest's file list, its hash checked; None (with the problem recorded) when unusable."""
     info = entries.get(MANIFEST)
@@ -131,6 +137,7 @@ def _read_manifest(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], exp
     actual = hashlib.sha256(data).hexdigest()
     report.manifest_sha256 = actual
     _check_manifest_hash(zf, entries, actual, expected, report)
+    _check_signature(zf, entries, data, key, report)
     try:
         manifest = json.loads(data)
         if manifest.get("format") != BUNDLE_FORMAT:
@@ -164,6 +171,23 @@ def _check_manifest_hash(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo
     if expected is not None and expected.strip().lower() != actual:
         report.problems.append(Problem("modified", MANIFEST, f"SHA-256 {actual}, not the {expected.strip()} "
                                        "given for it"))
+
+
+def _check_signature(zf: zipfile.ZipFile, entries: dict[str, zipfile.ZipInfo], manifest: bytes, key: Any,
+                     report: Report) -> None:
+    info = entries.get(signing.SIGNATURE)
+    report.signed = info is not None
+    if key is None:
+        return
+    if info is None:
+        report.problems.append(Problem("missing", signing.SIGNATURE, "not signed, and a public key was given"))
+        return
+    signature = _read_bounded(zf, info, SIGNATURE_BYTES, report)
+    if signature is not None and not signing.signature_valid(key, manifest, signature):
+        report.problems.append(Problem("modified", MANIFEST, f"the signature in {signing.SIGNATURE} does not verify "
+                                       f"with the public key {signing.fingerprint(key)}"))
+    elif signature is not None:
+        report.signer = signing.fingerprint(key)
 
 
 def _read_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, report: Report) -> bytes | None:
