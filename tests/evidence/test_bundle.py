@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vidscribe.cli import cli
 from vidscribe.evidence.bundle import MANIFEST, MANIFEST_CHECKSUM
+from vidscribe.evidence.verify import unsafe_name
 
 Entries = dict[str, bytes]
 
@@ -301,3 +304,34 @@ def test_files_changed_in_the_store_since_they_were_recorded_are_warned_about(cl
     media.unlink()
     result = bundle(data, tmp_path / "case.zip", video_id)
     assert f"warning: media/{video_id}/source.mp4: recorded in the transcript but not in the store" in result.stderr
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_flipped_byte_of_any_file_is_named_alone(case, tmp_path, data):
+    entries = read_zip(case)
+    name = data.draw(st.sampled_from(sorted(set(entries) - {MANIFEST_CHECKSUM})), label="file")
+    content = bytearray(entries[name])
+    position = data.draw(st.integers(0, len(content) - 1), label="byte")
+    content[position] ^= data.draw(st.integers(1, 255), label="xor")
+    entries[name] = bytes(content)
+    result = verify(write_zip(tmp_path / "flipped.zip", entries))
+    assert_fails_naming(result, "modified", name)
+    if name != MANIFEST:
+        assert len(problems(result)) == 1, result.output
+
+
+segment = st.text(alphabet=st.sampled_from("abcXYZ019._-"), min_size=1, max_size=8).filter(
+    lambda s: s not in (".", ".."))
+
+
+@given(st.lists(segment, min_size=1, max_size=5), st.integers(0, 5), st.sampled_from(["..", "/", "\\", "C:"]))
+def test_entry_names_are_safe_only_as_plain_relative_paths(parts, at, bad):
+    assert unsafe_name("/".join(parts)) is None
+    if bad == "..":
+        parts = [*parts[:at], "..", *parts[at:]]
+        assert unsafe_name("/".join(parts)) is not None
+    elif bad == "\\":
+        assert unsafe_name("\\".join([*parts, "x"])) is not None
+    else:
+        assert unsafe_name(bad + "/".join(parts)) is not None
