@@ -144,8 +144,11 @@ def output_hashes(files: Mapping[str, bytes | str], names: Iterable[str]) -> dic
 
 def for_url(source: str, info: Mapping[str, Any], responses: list[HttpResponse], retrieved_at: str,
             media_sha256: str, size: int) -> Provenance:
-    """The provenance of media yt-dlp downloaded: `info` is the info it downloaded from (stored form)."""
-    final = next((r.final_url for r in responses), None)
+    """The provenance of media yt-dlp downloaded: `info` is the info it downloaded from (stored form,
+    URLs redacted as `responses`' are). `final_url` is where the (first) media part's request ended."""
+    parts = [p.get("url") for p in info.get("requested_formats") or [info] if isinstance(p, dict)]
+    media = [r for r in responses if r.url in parts] or responses
+    final = media[0].final_url if media else None
     webpage = info.get("webpage_url") or info.get("original_url")
     return Provenance(
         source=redact_url(source), retrieved_at=retrieved_at, kind="url", final_url=final,
