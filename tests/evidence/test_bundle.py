@@ -335,3 +335,33 @@ def test_entry_names_are_safe_only_as_plain_relative_paths(parts, at, bad):
         assert unsafe_name("\\".join([*parts, "x"])) is not None
     else:
         assert unsafe_name(bad + "/".join(parts)) is not None
+
+
+def test_links_hidden_files_and_odd_names_in_the_store_stay_out(clips, tmp_path):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--stage", "media", str(clips["silent"])])
+    video_id = result.stdout.split("\t")[0]
+    folder = data / "transcripts" / video_id
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not evidence")
+    (folder / "linked.txt").symlink_to(secret)
+    (folder / "linked-folder").symlink_to(tmp_path, target_is_directory=True)
+    (folder / ".hidden.json.tmp").write_text("a killed run's temporary")
+    (folder / "notes with spaces.txt").write_text("a user's file")
+    result = bundle(data, tmp_path / "case.zip", video_id)
+    assert result.exit_code == 0, result.output
+    names = set(read_zip(tmp_path / "case.zip"))
+    assert names == {MANIFEST, MANIFEST_CHECKSUM, f"media/{video_id}/source.mp4", f"media/{video_id}/info.json",
+                     f"transcripts/{video_id}/transcript.json", f"transcripts/{video_id}/transcript.md"}, names
+    assert "notes with spaces.txt: left out" in result.stderr
+
+
+def test_an_unreadable_transcript_is_one_line_naming_it(clips, tmp_path):
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--stage", "media", str(clips["silent"])])
+    video_id = result.stdout.split("\t")[0]
+    path = data / "transcripts" / video_id / "transcript.json"
+    path.write_text('{"schema_version": 1, "video": [1]}')
+    result = bundle(data, tmp_path / "case.zip", video_id)
+    assert result.exit_code != 0 and str(path) in result.stderr and "unreadable transcript" in result.stderr
+    assert not (tmp_path / "case.zip").exists()

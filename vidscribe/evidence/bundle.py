@@ -157,6 +157,13 @@ def _recorded_mismatches(transcript: Transcript, entries: dict[str, FileEntry]) 
             for path, sha in recorded.items() if path not in entries or entries[path].sha256 != sha]
 
 
+def _parse_transcript(data: bytes, path: Path) -> Transcript:
+    try:
+        return Transcript.from_dict(json.loads(data))
+    except (ValueError, TypeError, AttributeError, KeyError) as e:  # not JSON, or not our shape
+        raise VidscribeError(f"unreadable transcript ({type(e).__name__}: {e})", source=str(path)) from None
+
+
 def _add_video(zf: zipfile.ZipFile, store: Store, video_id: str, when: tuple[int, ...],
                result: BundleResult) -> dict[str, Any]:
     """Copy one video's files into the zip under its lock; returns its manifest entry."""
@@ -168,7 +175,7 @@ def _add_video(zf: zipfile.ZipFile, store: Store, video_id: str, when: tuple[int
                 size = os.fstat(f.fileno()).st_size
                 if name == f"transcripts/{video_id}/{TRANSCRIPT_FILE}":  # the same bytes parsed and bundled
                     data = f.read()
-                    transcript = Transcript.from_dict(json.loads(data))
+                    transcript = _parse_transcript(data, path)
                     sha, size = _copy_hashed(zf, name, io.BytesIO(data), size, when)
                 else:
                     sha, size = _copy_hashed(zf, name, f, size, when)
