@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from vidscribe.cli import cli
 from vidscribe.evidence.bundle import MANIFEST, MANIFEST_CHECKSUM
 from vidscribe.evidence.verify import unsafe_name
+from vidscribe.transcripts.store import Store
 
 Entries = dict[str, bytes]
 
@@ -365,3 +367,25 @@ def test_an_unreadable_transcript_is_one_line_naming_it(clips, tmp_path):
     result = bundle(data, tmp_path / "case.zip", video_id)
     assert result.exit_code != 0 and str(path) in result.stderr and "unreadable transcript" in result.stderr
     assert not (tmp_path / "case.zip").exists()
+
+
+def test_a_bundle_waits_for_a_writer_holding_the_videos_lock(clips, tmp_path):
+    """A writer mid-change (holding the lock) is never bundled half-way: the bundle has what it left."""
+    data = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["process", "--data", str(data), "--stage", "media", str(clips["silent"])])
+    video_id = result.stdout.split("\t")[0]
+    store = Store(data)
+    outcome: list = []
+    with store.locked(video_id):
+        worker = threading.Thread(target=lambda: outcome.append(bundle(data, tmp_path / "case.zip", video_id)))
+        worker.start()
+        worker.join(timeout=1.0)  # time for a bundler that does not wait to finish (and for the test to fail)
+        assert worker.is_alive() and not outcome
+        transcript = store.load(video_id)
+        transcript.video.title = "changed under the lock"
+        store.save(transcript)
+    worker.join(timeout=60)
+    assert outcome and outcome[0].exit_code == 0, outcome
+    bundled = json.loads(read_zip(tmp_path / "case.zip")[f"transcripts/{video_id}/transcript.json"])
+    assert bundled["video"]["title"] == "changed under the lock"
+    assert verify(tmp_path / "case.zip").exit_code == 0
