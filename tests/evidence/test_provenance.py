@@ -68,6 +68,8 @@ def test_url_through_a_redirect_records_final_url_status_and_headers(clips, http
     assert response.headers["Content-Length"] == str(size)
     assert response.headers["Server"].startswith("SimpleHTTP") and "Date" in response.headers
     assert transcript.stages["media"].tools["yt-dlp"] == yt_dlp.version.__version__
+    report = (data_root / "transcripts" / transcript.video.id / "transcript.md").read_text(encoding="utf-8")
+    assert f"- **Retrieved:** {origin.retrieved_at} from <{direct}> (HTTP 200)" in report
 
 
 def test_url_credentials_are_redacted_everywhere_in_provenance(clips, http_server, data_root):
