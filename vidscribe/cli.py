@@ -409,4 +409,7 @@ def main() -> None:
         _stdout_closed()
 
 
-from vidscribe import cli_corpus  # noqa: E402,F401  (registers show, search, index, export on `cli`)
+from vidscribe import (  # noqa: E402  (each registers its commands on `cli`)
+    cli_bundle,  # noqa: F401  (bundle, verify)
+    cli_corpus,  # noqa: F401  (show, search, index, export)
+)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from vidscribe.errors import VidscribeError
+from vidscribe.evidence import provenance
 from vidscribe.media import ingest as media
 from vidscribe.media.fetch import stored_media
 from vidscribe.media.urls import canonical_source
@@ -82,11 +83,13 @@ def ingest_source(source: str, settings: Settings, store: Store, reporter: Repor
     saved: list[tuple[Transcript, StageRecord]] = []
 
     def record(got: media.Ingested) -> None:  # under the video's lock
-        stage = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION, finished_at=_now())
+        stage = StageRecord("done", round(time.monotonic() - started, 3), media.VERSION, finished_at=_now(),
+                            tools=provenance.stage_tools(MEDIA_STAGE))
         if got.audio_path is None:
             stage.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
         transcript = store.load(got.meta.id) if store.exists(got.meta.id) else Transcript(video=got.meta)
         transcript.video = got.meta
+        transcript.provenance = got.provenance or transcript.provenance  # media found stored: as fetched
         transcript.stages[MEDIA_STAGE] = stage
         store.save(transcript)
         saved.append((transcript, stage))
@@ -165,6 +168,8 @@ def run_stage(stage: Stage | str, video_id: str, settings: Settings, store: Stor
     else:
         record = StageRecord("skipped" if output.skipped else "done", seconds, version, error=output.skipped,
                              finished_at=_now(), outputs=sorted(set(output.files) - set(DERIVED_FILES)))
+        record.tools = provenance.stage_tools(name, output.changes)
+        record.sha256 = provenance.output_hashes(output.files, record.outputs)
     try:
         _commit(store, video_id, name, record, output)
     except OSError as e:  # disk full, data root turned read-only: the user's environment, not a bug

@@ -186,6 +186,12 @@ class Settings:
     job_heartbeat: int = _setting(30, "Seconds without a heartbeat after which a running job counts as "
                                       "abandoned (its worker died) and is queued again.", "worker")
 
+    # evidence: `vidscribe bundle`
+    bundle_signing_key: Path | None = _setting(None, "Ed25519 private key (unencrypted PEM: `openssl genpkey "
+                                                     "-algorithm ed25519`) that signs each bundle's manifest "
+                                                     "(manifest.json.sig); unset: bundles are not signed.",
+                                               "evidence")
+
     # serve: the web viewer and HTTP API (`vidscribe serve`)
     host: str = _setting("127.0.0.1", "Address `vidscribe serve` listens on (loopback by default; anything else "
                                       "exposes the corpus to that network).", "serve")

@@ -24,6 +24,7 @@ from vidscribe.media.remote import check_before_download
 from vidscribe.media.urls import classify
 from vidscribe.media.ytdl import DownloadProgress, download, extract_info, guess_video_id, stored_info
 from vidscribe.settings import Settings
+from vidscribe.transcripts.model import HttpResponse
 from vidscribe.transcripts.store import Store
 
 MEDIA_STEM = folder.MEDIA_STEM
@@ -99,9 +100,11 @@ def _resolve_local(text: str, path: Path, settings: Settings) -> Resolved:
 
 
 def fetch_into(resolved: Resolved, directory: Path, settings: Settings,
-               progress: DownloadProgress | None = None) -> tuple[Path, str, dict[str, Any]]:
+               progress: DownloadProgress | None = None,
+               responses: list[HttpResponse] | None = None) -> tuple[Path, str, dict[str, Any]]:
     """The media in a hidden temporary file (or folder) of `directory`: (that file, the name it will
-    have, the info to store). The caller removes the temporary whatever happens."""
+    have, the info to store). The caller removes the temporary whatever happens. `responses` receives
+    a download's HTTP responses (see `ytdl.download`)."""
     if resolved.path is not None:
         # The suffix only helps ffmpeg guess; it is cut to a safe, short extension.
         suffix = re.sub(r"[^A-Za-z0-9]", "", resolved.path.suffix)[:8].lower() or "bin"
@@ -115,7 +118,7 @@ def fetch_into(resolved: Resolved, directory: Path, settings: Settings,
     assert resolved.ytdl_info is not None
     partial = folder.download_folder(directory)
     try:
-        downloaded, info = download(resolved.ytdl_info, partial, settings, resolved.source, progress)
+        downloaded, info = download(resolved.ytdl_info, partial, settings, resolved.source, progress, responses)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

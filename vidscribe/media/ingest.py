@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vidscribe.evidence import provenance
 from vidscribe.media import folder
 from vidscribe.media.audio import extract_audio
 from vidscribe.media.fetch import (
@@ -29,7 +30,7 @@ from vidscribe.media.limits import too_long
 from vidscribe.media.probe import MediaInfo, probe
 from vidscribe.redact import redact_url
 from vidscribe.settings import Settings
-from vidscribe.transcripts.model import VideoMeta
+from vidscribe.transcripts.model import Provenance, VideoMeta
 from vidscribe.transcripts.store import Store
 
 VERSION = "1"
@@ -43,6 +44,7 @@ class Ingested:
     audio_path: Path | None  # None when the media has no audio stream
     probe: MediaInfo
     downloaded: bool
+    provenance: Provenance | None = None  # recorded when it was fetched (None: found stored)
 
 
 Record = Callable[[Ingested], None]  # runs under the video's lock once the media is committed
@@ -117,7 +119,8 @@ def _ingest_locked(resolved: Resolved, source: str, settings: Settings, store: S
     existing = folder.stored_media(directory)
     if existing is not None and not force:
         return _stored(resolved, source, existing, settings, store)
-    media_tmp, name, info = fetch_into(resolved, directory, settings, progress)
+    retrieved_at, responses = provenance.now_utc(), []
+    media_tmp, name, info = fetch_into(resolved, directory, settings, progress, responses)
     audio_tmp: Path | None = None
     try:
         media = probe(media_tmp, settings.ffmpeg_timeout, source=source)
@@ -135,7 +138,10 @@ def _ingest_locked(resolved: Resolved, source: str, settings: Settings, store: S
         folder.remove_if_empty(directory)
     fetched = Fetched(resolved.video_id, target, info, digest, downloaded=True)
     audio = directory / AUDIO_FILE if media.has_audio else None
-    return Ingested(video_meta(source, fetched, media, store.root), target, audio, media, True)
+    size = target.stat().st_size
+    origin = provenance.for_file(source, resolved.path, retrieved_at, digest, size) if resolved.path else \
+        provenance.for_url(source, info, responses, retrieved_at, digest, size)
+    return Ingested(video_meta(source, fetched, media, store.root), target, audio, media, True, origin)
 
 
 def _stored(resolved: Resolved, source: str, media_path: Path, settings: Settings, store: Store) -> Ingested:

@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vidscribe.errors import SourceError, TransientError, VidscribeError
+from vidscribe.evidence.provenance import recording_class
 from vidscribe.media.ids import video_id_from_info
 from vidscribe.media.limits import TooLarge, too_large
 from vidscribe.media.urls import REFUSED_MARKER, check_host, public_addresses_only
 from vidscribe.redact import redact_tree
 from vidscribe.settings import Settings
+from vidscribe.transcripts.model import HttpResponse
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +197,11 @@ def extract_info(url: str, settings: Settings) -> dict[str, Any]:
 
 
 def download(info: dict[str, Any], folder: Path, settings: Settings, url: str,
-             progress: DownloadProgress | None = None) -> tuple[Path, dict[str, Any]]:
+             progress: DownloadProgress | None = None,
+             responses: list[HttpResponse] | None = None) -> tuple[Path, dict[str, Any]]:
     """Download the media `info` describes into `folder` (a private temporary folder); returns the
-    file and the info to store. Stops as soon as more than VIDSCRIBE_MAX_FILESIZE has arrived."""
+    file and the info to store. Stops as soon as more than VIDSCRIBE_MAX_FILESIZE has arrived.
+    `responses` (when given) receives the download's HTTP responses, for its provenance."""
     import yt_dlp
     from yt_dlp.networking.exceptions import RequestError
     from yt_dlp.utils import DownloadError
@@ -215,7 +219,8 @@ def download(info: dict[str, Any], folder: Path, settings: Settings, url: str,
     opts = ydl_options(settings, outtmpl={"default": f"{MEDIA_STEM}.%(ext)s"}, logger=logger,
                        paths={"home": str(folder), "temp": str(folder)}, progress_hooks=[hook])
     try:
-        with public_addresses_only(not settings.allow_private_urls), yt_dlp.YoutubeDL(opts) as ydl:
+        ydl_class = yt_dlp.YoutubeDL if responses is None else recording_class(responses)
+        with public_addresses_only(not settings.allow_private_urls), ydl_class(opts) as ydl:
             result = ydl.process_ie_result(info, download=True)
     except DownloadError as e:
         if isinstance(getattr(e, "exc_info", (None, None))[1], TooLarge):

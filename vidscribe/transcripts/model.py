@@ -177,6 +177,10 @@ class StageRecord:
     error: str | None = None
     finished_at: str | None = None  # ISO 8601, UTC
     outputs: list[str] = field(default_factory=list)  # files it wrote, relative to the transcript folder
+    # What produced this run: vidscribe, the libraries, tools (ffmpeg) and models it used -> version or
+    # name (empty in transcripts made before it was kept, and for a failed run).
+    tools: dict[str, str] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)  # each of `outputs` -> SHA-256 of what was written
 
 
 @dataclass
@@ -201,6 +205,36 @@ class VideoMeta:
 
 
 @dataclass
+class HttpResponse:
+    """One response the media download received (the first for each address requested)."""
+
+    url: str  # the address requested (credentials redacted)
+    final_url: str  # the address the bytes came from, after redirects (credentials redacted)
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # only the descriptive ones: never cookies
+
+
+@dataclass
+class Provenance:
+    """Where the stored media came from and when: recorded when the media stage fetched it."""
+
+    source: str  # what the user gave (a URL with credentials redacted, or a local path)
+    retrieved_at: str  # ISO 8601, UTC: when the fetch started
+    kind: str = "url"  # "url" (fetched with yt-dlp) or "file" (a local file copied)
+    final_url: str | None = None  # where the media bytes came from after redirects (url)
+    webpage_url: str | None = None  # the page yt-dlp settled on after redirects (url)
+    extractor: str | None = None  # yt-dlp's extractor key (url), "LocalFile" for a file
+    extractor_id: str | None = None  # the video's ID at that extractor (url)
+    yt_dlp_version: str | None = None
+    vidscribe_version: str | None = None
+    http: list[HttpResponse] = field(default_factory=list)  # the download's responses (url)
+    path: str | None = None  # the absolute path of the file given (file)
+    size: int | None = None  # bytes of the media stored
+    mtime: str | None = None  # the given file's modification time, ISO 8601 UTC (file)
+    media_sha256: str | None = None  # SHA-256 of the media stored
+
+
+@dataclass
 class Transcript:
     video: VideoMeta
     schema_version: int = SCHEMA_VERSION
@@ -209,6 +243,7 @@ class Transcript:
     subtitles: Subtitles | None = None
     aligned: list[AlignedLine] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # filled by the analysis stage
+    provenance: Provenance | None = None  # set by the media stage when it fetches (None in older files)
 
     def to_dict(self) -> dict[str, Any]:
         data = to_jsonable(self)

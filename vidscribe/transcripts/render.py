@@ -159,6 +159,20 @@ def _stage_note(transcript: Transcript, stage: str) -> str:
     return f"{record.status}: {record.error}" if record.error else record.status
 
 
+def _retrieved(t: Transcript) -> list[tuple[str, str]]:
+    """When and from where the media was fetched (its provenance), in one row."""
+    p = t.provenance
+    if p is None:
+        return []
+    if p.kind == "file":
+        where = f"the file {md_text(p.path)}" + (f", modified {md_text(p.mtime)}" if p.mtime else "")
+    else:
+        where = md_url(p.final_url) if p.final_url else "yt-dlp"
+        if p.http:
+            where += f" (HTTP {p.http[0].status})"
+    return [("Retrieved", f"{md_text(p.retrieved_at)} from {where}")]
+
+
 def _metadata(t: Transcript) -> list[str]:
     v = t.video
     rows: list[tuple[str, str]] = [("Video ID", md_text(v.id)), ("Title", md_text(v.title))]
@@ -179,6 +193,7 @@ def _metadata(t: Transcript) -> list[str]:
         rows.append(("Frame", f"{v.width}×{v.height}" + (f", {v.fps:g} fps" if v.fps else "")))
     if v.sha256:
         rows.append(("SHA-256", md_text(v.sha256)))
+    rows += _retrieved(t)
 
     s = t.speech
     if s is None:
