@@ -38,7 +38,6 @@ STORED = "already in the store"
 BEFORE = "uploaded before --since"
 AFTER = "uploaded after --until"
 OVER_LIMIT = "over --max-entries"
-DUPLICATE = "listed twice"
 
 
 def choose(entries: Sequence[Entry], *, since: dt.date | None = None, until: dt.date | None = None,
@@ -49,12 +48,14 @@ def choose(entries: Sequence[Entry], *, since: dt.date | None = None, until: dt.
     out = Choice()
     listed: set[str] = set()
     for entry in entries:
-        reason = _reason(entry, since, until, seen_keys, stored_keys, listed)
+        if entry.key in listed:  # listed twice (a page embedding one clip twice): its first place counts
+            continue
         listed.add(entry.key)
+        reason = _reason(entry, since, until, seen_keys, stored_keys)
         if reason is None and limit and len(out.taken) >= limit:
             reason = OVER_LIMIT
         if reason is not None:
-            out.skipped.setdefault(entry.key, reason)
+            out.skipped[entry.key] = reason
             continue
         out.taken.append(entry)
         if entry.upload_date is None and (since or until):
@@ -62,10 +63,8 @@ def choose(entries: Sequence[Entry], *, since: dt.date | None = None, until: dt.
     return out
 
 
-def _reason(entry: Entry, since: dt.date | None, until: dt.date | None, seen: set[str], stored: set[str],
-            listed: set[str]) -> str | None:
-    if entry.key in listed:
-        return DUPLICATE
+def _reason(entry: Entry, since: dt.date | None, until: dt.date | None, seen: set[str], stored: set[str]
+            ) -> str | None:
     if entry.key in seen:
         return SEEN
     if entry.key in stored:

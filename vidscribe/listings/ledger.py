@@ -2,7 +2,7 @@
 
     listing.json          the listing: its URL, title, account, last run, and every entry it ever
                           returned (first and last seen, title, upload date, URL)
-    runs/<UTC time>.json  one file per run: which entries it returned, which it took and why it
+    runs/<UTC time>.json  one file per run (named to the microsecond, so they sort by time): which entries it returned, which it took and why it
                           skipped the others, or why the listing failed
     watch.json            present while the listing is watched (`vidscribe watch add`)
 
@@ -103,7 +103,7 @@ class ListingLedger:
                    entries: list[Entry] | None = None) -> None:
         """Write the run's file, then fold it into listing.json (under the listing's lock)."""
         folder = self.folder(run.listing_id)
-        stamp = run.at.replace("-", "").replace(":", "").replace("+0000", "Z")
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # file names sort by time
         with self.locked(run.listing_id):
             target = folder / RUNS / f"{stamp}.json"
             n = 1

@@ -183,9 +183,12 @@ def _add_entry(listing: Listing, raw: dict[str, Any], settings: Settings) -> Non
     if not url:
         return
     try:
-        classify(url, settings.allow_private_urls)
+        ref = classify(url, settings.allow_private_urls)
     except VidscribeError as e:
         listing.refused[redact_url(url)] = e.reason
+        return
+    if ref.url is None:  # a listing names network sources only, never a file on the machine reading it
+        listing.refused[redact_url(url)] = "refused: not an http(s) URL"
         return
     own = account_of(raw)
     listing.entries.append(Entry(key=entry_key(raw, url), url=url, title=_text(raw, "title"),
