@@ -80,7 +80,8 @@ def test_every_entry_is_taken_or_skipped_once(raw, limit, seen, since, until):
     assert not set(taken) & seen
     assert not limit or len(taken) <= limit
     for e in choice.taken:
-        assert e.upload_date is None or ((not since or e.upload_date >= since) and (not until or e.upload_date <= until))
+        day = e.upload_date
+        assert day is None or ((not since or day >= since) and (not until or day <= until))
     first_places = list(dict.fromkeys(e.key for e in entries))
     assert taken == [k for k in first_places if k in set(taken)]  # listing order kept
 

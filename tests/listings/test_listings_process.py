@@ -14,8 +14,8 @@ from vidscribe.errors import VidscribeError
 from vidscribe.listings.choose import BEFORE, OVER_LIMIT, STORED
 from vidscribe.listings.ledger import ListingLedger
 from vidscribe.listings.runs import ListingOptions, take
-from vidscribe.listings.source import Listing, _add_entry, list_url, listing_id
 from vidscribe.listings.source import Account as ListingAccount
+from vidscribe.listings.source import Listing, _add_entry, list_url, listing_id
 from vidscribe.media.ids import url_hash
 from vidscribe.settings import Settings
 from vidscribe.transcripts.store import Store

@@ -2,8 +2,9 @@
 
     listing.json          the listing: its URL, title, account, last run, and every entry it ever
                           returned (first and last seen, title, upload date, URL)
-    runs/<UTC time>.json  one file per run (named to the microsecond, so they sort by time): which entries it returned, which it took and why it
-                          skipped the others, or why the listing failed
+    runs/<UTC time>.json  one file per run, named to the microsecond (they sort by time): which
+                          entries it returned, which it took and why it skipped the others, or
+                          why the listing failed
     watch.json            present while the listing is watched (`vidscribe watch add`)
 
 Entries that a listing stops returning (a deleted video, a deleted account) stay recorded, and
