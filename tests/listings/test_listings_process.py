@@ -148,3 +148,19 @@ def test_the_listing_file_is_json_with_no_credentials(site, data_root):
     text = "".join(p.read_text() for p in (data_root / "listings").rglob("*.json"))
     assert "secret" not in text
     json.loads((data_root / "listings" / listing.listing_id / "listing.json").read_text())
+
+
+def test_generic_urls_that_are_one_video_or_nothing_go_the_single_video_way(site, data_root, clips):
+    clip = site.server.add("one/clip.mp4", clips["small"])
+    one = site.server.add("one/page.html", f'<html><head><title>t</title></head><body><video src="{clip}"></video>'
+                                           "</body></html>")
+    short = site.server.url(f"redirect/302?to={clip}")  # a short link: no pattern, no extension
+    gone = site.server.url("status/404")
+    result = run([one, short, gone], data_root)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("url-")  # each as before: one video per source
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: {gone}: HTTP 404 Not Found"]
+    assert "3 sources: 2 done, 1 failed" in result.stderr
+    assert not (data_root / "listings").exists()

@@ -19,6 +19,7 @@ from vidscribe.listings.source import listing_id
 from vidscribe.listings.watch import REPEATS_AHEAD, WATCH_JOB, WATCH_QUEUE, watch_job_id
 from vidscribe.media.ids import url_hash
 from vidscribe.queue.connection import get_queue
+from vidscribe.queue.graph import fetch_job_id
 from vidscribe.transcripts.store import Store
 
 EVERY = 2  # seconds between rounds: short, so a test waits for RQ's scheduler, not for a clock
@@ -149,3 +150,26 @@ def test_watch_add_refuses_what_it_must_not_store_or_cannot_watch(redis_url, dat
                                  env={**env, "VIDSCRIBE_ALLOW_PRIVATE_URLS": "0"})
     assert private.exit_code == 1 and "private, loopback or link-local" in private.stderr
     assert not (data_root / "listings").exists()
+
+
+def test_enqueue_queues_one_fetch_per_entry_with_the_listing_account(site, redis_url, worker_env, data_root,
+                                                                     tmp_path):
+    env = cli_env(redis_url, data_root)
+    for n in (0, 1):
+        site.publish(n)
+    result = CliRunner().invoke(cli, ["enqueue", site.page_url], env=env)
+    assert result.exit_code == 0, result.output
+    urls = [site.server.url(site.clip_path(n)) for n in (0, 1)]
+    assert result.stdout == "".join(f"{url}\t-\tqueued\n" for url in urls)
+    assert f"listing {listing_id(site.page_url)} {site.page_url}: 2 entries, 2 taken" in result.stderr
+    conn = Redis.from_url(redis_url)
+    job = fetch_job(conn, fetch_job_id(urls[0]))
+    assert list(job.args)[3] == {"channel_url": site.page_url}  # JSON-safe, beside source, data root, force
+    round_of_workers(worker_env, tmp_path / "worker.log")
+    store = Store(data_root)
+    assert [store.load(video_id(site, n)).video.channel_url for n in (0, 1)] == [site.page_url] * 2
+
+    site.publish(2)
+    again = CliRunner().invoke(cli, ["enqueue", site.page_url], env=env)
+    assert again.exit_code == 0 and again.stdout == f"{site.server.url(site.clip_path(2))}\t-\tqueued\n"
+    assert "3 entries, 1 taken, 2 skipped (2 already in the store)" in again.stderr

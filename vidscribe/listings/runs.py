@@ -67,9 +67,9 @@ def expand(text: str, settings: Settings, store: Store, by: str, options: Listin
            ) -> Taken | None:
     """The run for a listing URL, or None when `text` is a single video (or cannot be read as a
     listing: the single-video path then reports why, as it always did). A URL yt-dlp's patterns name
-    as a listing (a TikTok @user, a YouTube channel) is listed without a look first; a generic URL
-    (a feed, a page) only when reading it finds several entries, and a failure to read it is left to
-    the single-video path."""
+    as a listing (a TikTok @user, a YouTube channel) is listed at once; a generic URL (a feed, a page, a
+    short link) gets yt-dlp's first look (one request, `source.probe_kind`) and is listed when that
+    finds a playlist; a failure of that look is left to the single-video path, which reports it."""
     value = text.strip()
     if "://" not in value:
         return None
@@ -80,29 +80,27 @@ def expand(text: str, settings: Settings, store: Store, by: str, options: Listin
     if ref.url is None or is_direct_media(ref.url):
         return None
     kind = source.url_kind(ref.url)
+    if kind == "unknown":
+        try:
+            kind = source.probe_kind(ref.url, settings)
+        except VidscribeError:
+            return None
     if kind == "video":
         return None
-    options = options or ListingOptions.from_settings(settings)
-    try:
-        return take(ref.url, settings, store, by, options, record_failure=kind == "listing")
-    except VidscribeError:
-        if kind == "listing":
-            raise
-        return None
+    return take(ref.url, settings, store, by, options or ListingOptions.from_settings(settings))
 
 
-def take(url: str, settings: Settings, store: Store, by: str, options: ListingOptions, new_only: bool = False,
-         record_failure: bool = True) -> Taken | None:
+def take(url: str, settings: Settings, store: Store, by: str, options: ListingOptions, new_only: bool = False
+         ) -> Taken | None:
     """List `url`, choose its entries, record the run; None for a single video. A listing that cannot
-    be read is recorded as a failed run with its reason (unless `record_failure` is False) and raised."""
+    be read is recorded as a failed run with its reason, and raised."""
     ledger = ListingLedger(settings.data)
     listing_id = source.listing_id(url)
     try:
         listing = source.list_url(url, settings, options.max_entries)
     except VidscribeError as e:
-        if record_failure:
-            ledger.record_run(Run(listing_id, now_iso(), by, "failed", error=e.reason, permanent=e.permanent,
-                                  options=options.to_dict()), url=url)
+        ledger.record_run(Run(listing_id, now_iso(), by, "failed", error=e.reason, permanent=e.permanent,
+                              options=options.to_dict()), url=url)
         raise
     if listing is None:
         return None

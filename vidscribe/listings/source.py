@@ -90,6 +90,31 @@ def url_kind(url: str) -> str:
     return "unknown"
 
 
+def probe_kind(url: str, settings: Settings) -> str:
+    """"listing" or "video" for a URL its pattern cannot tell (a feed, a page, a short link): yt-dlp's
+    first look only (`process=False`: one request for a generic URL, no entry and no redirect target
+    extracted). Raises the VidscribeError of a URL that cannot be read."""
+    import yt_dlp
+    from yt_dlp.networking.exceptions import RequestError
+    from yt_dlp.utils import DownloadError
+
+    from vidscribe.media.urls import public_addresses_only
+
+    try:
+        with public_addresses_only(not settings.allow_private_urls), \
+                yt_dlp.YoutubeDL(ydl_options(settings, noplaylist=False)) as ydl:
+            info = ydl.extract_info(url, download=False, process=False) or {}
+    except (DownloadError, RequestError) as e:
+        raise classify_download_error(str(e), url) from None
+    kind = info.get("_type", "video")
+    if kind in ("playlist", "multi_video"):
+        return "listing"
+    target = info.get("url")
+    if kind in ("url", "url_transparent") and isinstance(target, str) and url_kind(target) == "listing":
+        return "listing"
+    return "video"
+
+
 def list_url(url: str, settings: Settings, limit: int = 0) -> Listing | None:
     """The entries `url` lists (its first `limit`, 0: all), or None when it is a single video.
     A listing that cannot be read raises the VidscribeError yt-dlp's message maps to (login needed,
