@@ -104,3 +104,37 @@ def test_intervals():
         with pytest.raises(SourceError, match="not an interval"):
             parse_every(bad)
     assert [format_every(s) for s in (21600, 1800, 86400, 90)] == ["6h", "30m", "1d", "90s"]
+
+
+def test_entry_keys_are_the_ids_fetching_will_give():
+    from vidscribe.listings.source import entry_key, entry_url
+    from vidscribe.media.ids import url_hash
+    from vidscribe.media.ytdl import guess_video_id
+
+    tiktok = "https://www.tiktok.com/@x/video/7312345678901234567"
+    flat = {"_type": "url", "ie_key": "TikTok", "id": "7312345678901234567", "url": tiktok}
+    assert entry_key(flat, tiktok) == guess_video_id(tiktok) == "tiktok-7312345678901234567"
+    youtube = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert entry_key({"_type": "url", "url": youtube}, youtube) == "youtube-dQw4w9WgXcQ"  # from its pattern
+    direct = "https://cdn.example.com/a/video.mp4"
+    assert entry_key({"_type": "url", "ie_key": "Generic", "id": "video", "url": direct}, direct) == \
+        f"url-{url_hash(direct)}"  # a generic "id" is a file name: the URL's hash, as fetching gives
+    # An RSS item's guid rides in the URL (yt-dlp's smuggling): the entry is fetched by its plain URL.
+    assert entry_url({"_type": "url_transparent",
+                      "url": direct + "#__youtubedl_smuggle=%7B%22force_videoid%22%3A+%22g1%22%7D"}) == direct
+    # A page's <video>: its media URL (its "page" is the listing itself); a resolved entry with a page of its own: that.
+    page = "https://example.com/account"
+    assert entry_url({"url": direct, "webpage_url": page + "/", "playlist_webpage_url": page}) == direct
+    assert entry_url({"url": direct, "webpage_url": tiktok, "playlist_webpage_url": page}) == tiktok
+
+
+def test_nested_playlists_are_listed_in_place():
+    from vidscribe.listings.source import _flatten
+
+    entries = [{"_type": "url", "url": "https://a.example/1"},
+               {"_type": "playlist", "entries": [{"_type": "url", "url": "https://a.example/2"},
+                                                 {"_type": "playlist", "entries": [{"_type": "url",
+                                                                                    "url": "https://a.example/3"}]}]},
+               "not an entry", {"_type": "url", "url": "https://a.example/4"}]
+    flat = list(_flatten(entries, Settings(), 0, depth=1))
+    assert [e["url"] for e in flat] == [f"https://a.example/{n}" for n in (1, 2, 3, 4)]

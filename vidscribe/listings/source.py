@@ -101,8 +101,8 @@ def probe_kind(url: str, settings: Settings) -> str:
     from vidscribe.media.urls import public_addresses_only
 
     try:
-        with public_addresses_only(not settings.allow_private_urls), \
-                yt_dlp.YoutubeDL(ydl_options(settings, noplaylist=False)) as ydl:
+        # noplaylist, as the single-video path: a video URL naming its playlist too stays one video
+        with public_addresses_only(not settings.allow_private_urls), yt_dlp.YoutubeDL(ydl_options(settings)) as ydl:
             info = ydl.extract_info(url, download=False, process=False) or {}
     except (DownloadError, RequestError) as e:
         raise classify_download_error(str(e), url) from None
