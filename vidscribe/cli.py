@@ -28,7 +28,7 @@ from vidscribe.transcripts.store import Store
 
 # Which settings each command lists: only those that change what it does.
 STORE = ("store",)  # the data root
-PROCESS_GROUPS = ("store", "media", "listing", "speech", "subtitles", "text", "analysis")
+PROCESS_GROUPS = ("store", "media", "speech", "subtitles", "text", "analysis")
 QUEUE_CLIENT = ("store", "queue")  # commands that talk to Redis and the store, never fetch or transcribe
 WORKER_GROUPS = (*PROCESS_GROUPS, "queue", "worker")
 SERVE_GROUPS = ("store", "queue", "serve")  # reads the store, queues work, listens
@@ -177,7 +177,7 @@ def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
               help=f"Run only these stages after fetching (repeatable; 'media' alone just fetches): "
               f"{', '.join([pipeline.MEDIA_STAGE, *pipeline.stage_names()])}. Default: all.")
 @click.option("--force", is_flag=True, help="Download again even if the media is already stored.")
-@settings_options(PROCESS_GROUPS)
+@settings_options((*PROCESS_GROUPS, "listing"))
 @click.pass_context
 def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None, stages: tuple[str, ...],
             force: bool, settings: Settings) -> None:
