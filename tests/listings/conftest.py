@@ -1,5 +1,6 @@
 """Listings served from 127.0.0.1: an RSS feed and an HTML page that list generated clips, which a
-test can change between two runs; and a real redis-server for the watch tests."""
+test can change between two runs; the environment of the watch tests' real workers (the real
+redis-server fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from redis import Redis
-from servers import LocalServer, start_redis
+from servers import LocalServer
 
 from vidscribe.samples import ClipSpec, make_clip
 
@@ -84,22 +84,9 @@ def site(http_server: LocalServer, listed_clips: list[Path]) -> FeedSite:
     return FeedSite(http_server, listed_clips)
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url = start_redis(tmp_path_factory.mktemp("redis"))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture()
-def redis_url(redis_server: str) -> str:
-    Redis.from_url(redis_server).flushall()
-    return redis_server
-
-
 @pytest.fixture()
 def worker_env(redis_url: str) -> dict[str, str]:
+    """Workers on the test's Redis, fetching from 127.0.0.1; they run only the download queue (no model)."""
     env = dict(os.environ)
     env.update({"VIDSCRIBE_REDIS_URL": redis_url, "VIDSCRIBE_ALLOW_PRIVATE_URLS": "1",
                 "VIDSCRIBE_JOB_HEARTBEAT": "4", "PYTHONUNBUFFERED": "1"})
@@ -108,5 +95,6 @@ def worker_env(redis_url: str) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def no_leftover_workers() -> Iterator[None]:
+    """A worker a failed test left running would take the next test's jobs from the shared Redis."""
     yield
     kill_leftovers()
