@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from rq import get_current_job
 
 from vidscribe.listings.watch import REPEATS_AHEAD, read_watch, run_round
-from vidscribe.queue.jobs import _settings_for, job_line
+from vidscribe.queue.jobs import job_line, worker_settings
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ def watch_job(listing_id: str, data: str) -> dict[str, Any]:
     """One round of a watch; then RQ's repeat is set from watch.json: its interval, a fresh count
     of repeats, or none when the watch was removed."""
     started = time.monotonic()
-    settings = _settings_for(data)
+    settings = dataclasses.replace(worker_settings(), data=Path(data))  # the worker's, the job's data root
     job = get_current_job()
     if job is None:
         raise RuntimeError("watch_job runs as an RQ job (use vidscribe.listings.watch.run_round inline)")

@@ -122,19 +122,22 @@ def list_url(url: str, settings: Settings, limit: int = 0) -> Listing | None:
     ref = classify(url, settings.allow_private_urls)
     if ref.url is None:
         raise SourceError("a local file is not a listing", source=url)
-    info = _flat_info(ref.url, settings, limit)
+    info, entries = _read_listing(ref.url, settings, limit, depth=1)
     if info.get("_type") not in ("playlist", "multi_video"):
         return None
     account = account_of(info, default_url=redact_url(ref.url))
     listing = Listing(ref.url, _text(info, "title"), _text(info, "extractor_key"), account)
-    for raw in _flatten(info.get("entries") or [], settings, limit, depth=1):
+    for raw in entries:
         _add_entry(listing, raw, settings)
-        if limit and len(listing.entries) >= limit:
-            break
     return listing
 
 
-def _flat_info(url: str, settings: Settings, limit: int) -> dict[str, Any]:
+def _read_listing(url: str, settings: Settings, limit: int, depth: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """yt-dlp's flat info for `url` and its first `limit` entries (0: all), nested playlists in
+    place. Every page is read inside the address guard: yt-dlp reads a listing's pages lazily, as
+    its entries are iterated, so they are iterated here and nowhere else."""
+    import itertools
+
     import yt_dlp
     from yt_dlp.networking.exceptions import RequestError
     from yt_dlp.utils import DownloadError
@@ -147,13 +150,15 @@ def _flat_info(url: str, settings: Settings, limit: int) -> dict[str, Any]:
     try:
         with public_addresses_only(not settings.allow_private_urls), yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=False)
-            if info and info.get("entries") is not None:
-                info["entries"] = list(info["entries"])  # read the pages now, under the guard
+            if not info:
+                raise SourceError("nothing found at this address", source=url)
+            if info.get("_type") not in ("playlist", "multi_video"):
+                return info, []
+            flat = _flatten(info.get("entries") or [], settings, limit, depth)
+            entries = list(itertools.islice(flat, limit or None))
     except (DownloadError, RequestError) as e:
         raise classify_download_error(str(e), url) from None
-    if not info:
-        raise SourceError("nothing found at this address", source=url)
-    return info
+    return info, entries
 
 
 def _flatten(entries: Iterable[Any], settings: Settings, limit: int, depth: int) -> Iterator[dict[str, Any]]:
@@ -169,11 +174,11 @@ def _flatten(entries: Iterable[Any], settings: Settings, limit: int, depth: int)
         if (entry.get("_type") in ("url", "url_transparent") and isinstance(url, str) and depth < MAX_DEPTH
                 and url_kind(url) == "listing"):
             try:
-                nested = _flat_info(url, settings, limit)
+                nested_info, nested = _read_listing(url, settings, limit, depth + 1)
             except VidscribeError as e:
                 log.info("%s: nested listing not read: %s", redact_url(url), e)
                 continue
-            yield from _flatten(nested.get("entries") or [nested], settings, limit, depth + 1)
+            yield from nested or [nested_info]
             continue
         yield entry
 
