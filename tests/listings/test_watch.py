@@ -5,6 +5,7 @@ is recorded with its reason and tried again the next round, and `watch remove` s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 
 from click.testing import CliRunner
@@ -173,3 +174,25 @@ def test_enqueue_queues_one_fetch_per_entry_with_the_listing_account(site, redis
     again = CliRunner().invoke(cli, ["enqueue", site.page_url], env=env)
     assert again.exit_code == 0 and again.stdout == f"{site.server.url(site.clip_path(2))}\t-\tqueued\n"
     assert "3 entries, 1 taken, 2 skipped (2 already in the store)" in again.stderr
+
+
+def test_adding_again_changes_the_interval_and_list_works_without_redis(site, redis_url, data_root):
+    conn = Redis.from_url(redis_url)
+    env = cli_env(redis_url, data_root)
+    lid = listing_id(site.feed_url)
+    assert CliRunner().invoke(cli, ["watch", "add", site.feed_url, "--every", "6h", "--since", "30d"],
+                              env=env).exit_code == 0
+    again = CliRunner().invoke(cli, ["watch", "add", site.feed_url + "/", "--every", "1d"], env=env)
+    assert again.exit_code == 0 and again.stdout == f"{lid}\t{site.feed_url}/\tevery 1d\n"  # the same listing
+    job = fetch_job(conn, watch_job_id(lid))
+    assert job.repeat_intervals == [86400] and job.get_status(refresh=False) == "queued"
+    assert len(conn.lrange(f"rq:queue:{WATCH_QUEUE}", 0, -1)) == 1  # one job per watch, whatever was added
+    watch = json.loads((data_root / "listings" / lid / "watch.json").read_text())
+    assert watch["every"] == 86400 and watch["options"]["since"] is None  # the options given this time
+
+    offline = CliRunner().invoke(cli, ["watch", "list"], env={**env, "VIDSCRIBE_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert offline.exit_code == 0 and "showing the store only" in offline.stderr
+    assert offline.stdout == f"{lid}\t{site.feed_url}/\tevery 1d\tlast never -\t0 entries seen\tRedis unreachable\n"
+    conn.flushall()  # Redis lost the job: said, and `watch add` re-arms it
+    lost = CliRunner().invoke(cli, ["watch", "list"], env=env).stdout
+    assert lost.endswith("\tnot scheduled (run `vidscribe watch add URL` again to re-arm it)\n")
