@@ -118,7 +118,9 @@ class Settings:
                                                "addresses.", "media")
     ffmpeg_timeout: float = _setting(900.0, "Time limit in seconds for one ffmpeg/ffprobe call.", "media")
 
-    # listing: channels, accounts, playlists and feeds given to process, enqueue or watch add
+    # listing: channels, accounts, playlists and feeds given to process, enqueue or watch add.
+    # max_entries 100 bounds a first run of the ~40 accounts a newsroom tracks at 4,000 clips, and
+    # the listing itself at 1-4 requests per account (the platforms page 30-100 entries a request).
     max_entries: int = _setting(100, "The most entries taken from one listing (a channel, account, playlist or "
                                      "feed), in the site's order (newest first on TikTok, YouTube, Bilibili); 0: all.",
                                 "listing")
