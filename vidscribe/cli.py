@@ -177,7 +177,7 @@ def _read_sources(sources: tuple[str, ...], from_file: str | None) -> list[str]:
               help=f"Run only these stages after fetching (repeatable; 'media' alone just fetches): "
               f"{', '.join([pipeline.MEDIA_STAGE, *pipeline.stage_names()])}. Default: all.")
 @click.option("--force", is_flag=True, help="Download again even if the media is already stored.")
-@settings_options(PROCESS_GROUPS)
+@settings_options((*PROCESS_GROUPS, "listing"))
 @click.pass_context
 def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None, stages: tuple[str, ...],
             force: bool, settings: Settings) -> None:
@@ -190,8 +190,11 @@ def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
     store = Store(settings.data)
     store.check_writable()  # a read-only or non-directory --data is one line, before any download
     reporter = ConsoleReporter()
-    failures = 0
-    for source in items:
+    from vidscribe.cli_listings import expand_sources, record_listed_account
+
+    sources, unlisted = expand_sources(items, settings, store, "process", ctx.obj.get("debug", False), force=force)
+    failures = unlisted
+    for source, account in sources:
         click.echo(exact_line(redact_text(source)), err=True)
         try:
             transcript = pipeline.process(source, settings, store, stages=chosen, reporter=reporter,
@@ -203,14 +206,16 @@ def process(ctx: click.Context, sources: tuple[str, ...], from_file: str | None,
             reason = str(e) if isinstance(e, VidscribeError) else f"{source}: internal error: {type(e).__name__}: {e}"
             click.echo(f"error: {reason}", err=True)
             continue
+        record_listed_account(store, transcript.video.id, account)
         failed = pipeline.failed_stages(transcript)
         failures += bool(failed)
         folder = store.transcript_dir(transcript.video.id)
         click.echo(f"{transcript.video.id}\t{folder}")
         for name, reason in failed:
             click.echo(f"error: {source}: {name} stage failed: {reason}", err=True)
-    if len(items) > 1:
-        click.echo(f"{len(items)} sources: {len(items) - failures} done, {failures} failed", err=True)
+    total = len(sources) + unlisted  # a listing that could not be read counts as one failed source
+    if total > 1 or len(items) > 1:
+        click.echo(f"{total} sources: {total - failures} done, {failures} failed", err=True)
     if failures:
         ctx.exit(1)
 
@@ -253,23 +258,30 @@ def _report(submissions: list[Any]) -> list[str]:
               help="Read sources from FILE, one per line ('-' for stdin; # starts a comment).")
 @click.option("--force", is_flag=True, help="Fetch and process again even if already processed.")
 @click.option("--wait", is_flag=True, help="Show progress until every queued job has ended.")
-@settings_options(QUEUE_CLIENT, names=("allow_private_urls",))
+@settings_options((*QUEUE_CLIENT, "listing"), names=("allow_private_urls", "cookies", "proxy", "socket_timeout"))
 @click.pass_context
 def enqueue(ctx: click.Context, sources: tuple[str, ...], from_file: str | None, force: bool, wait: bool,
             settings: Settings) -> None:
     """Queue SOURCES for the workers: one line per source with its video ID (when known; always
     for a local file, queued by its absolute path) and 'queued' or the reason it was refused. The
-    same source is not queued twice. Download and stage settings are the workers' own."""
+    same source is not queued twice. Download and stage settings are the workers' own.
+
+    A channel, account, playlist, feed or page URL is listed here (with these cookies and proxy),
+    and each entry it gives is queued as a source."""
     from vidscribe.queue import graph
 
     items = _read_sources(sources, from_file)
     if not items:
         raise click.UsageError("give at least one SOURCE (or --from-file)")
     conn = _connect(settings)
-    submissions = [graph.submit(conn, settings, item, force=force) for item in items]
+    from vidscribe.cli_listings import expand_sources
+
+    listed, unlisted = expand_sources(items, settings, Store(settings.data), "enqueue", ctx.obj.get("debug", False),
+                                      force=force)
+    submissions = [graph.submit(conn, settings, item, force=force, account=account) for item, account in listed]
     job_ids = _report(submissions)
     failed = _wait(conn, job_ids) if wait and job_ids else 0
-    if failed or any(s.refused and not s.refused.startswith("already") for s in submissions):
+    if failed or unlisted or any(s.refused and not s.refused.startswith("already") for s in submissions):
         ctx.exit(1)
 
 
@@ -412,4 +424,5 @@ def main() -> None:
 from vidscribe import (  # noqa: E402  (each registers its commands on `cli`)
     cli_bundle,  # noqa: F401  (bundle, verify)
     cli_corpus,  # noqa: F401  (show, search, index, export)
+    cli_listings,  # noqa: F401  (watch add/list/remove)
 )

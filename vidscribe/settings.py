@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vidscribe.errors import ConfigError
+from vidscribe.listings.dates import check_bound
 
 ENV_PREFIX = "VIDSCRIBE_"
 _TRUE = {"1", "true", "yes", "on"}
@@ -116,6 +117,20 @@ class Settings:
     allow_private_urls: bool = _setting(False, "Allow file:// and URLs on loopback/private/link-local "
                                                "addresses.", "media")
     ffmpeg_timeout: float = _setting(900.0, "Time limit in seconds for one ffmpeg/ffprobe call.", "media")
+
+    # listing: channels, accounts, playlists and feeds given to process, enqueue or watch add.
+    # max_entries 100 bounds a first run of the ~40 accounts a newsroom tracks at 4,000 clips, and
+    # the listing itself at 1-4 requests per account (the platforms page 30-100 entries a request).
+    max_entries: int = _setting(100, "The most entries taken from one listing (a channel, account, playlist or "
+                                     "feed), in the site's order (newest first on TikTok, YouTube, Bilibili); 0: all.",
+                                "listing")
+    since: str | None = _setting(None, "Take only listing entries uploaded on or after this day (YYYY-MM-DD, "
+                                       "or Nd: N days ago). Entries whose listing gives no date are taken.",
+                                 "listing", parse=check_bound)
+    until: str | None = _setting(None, "Take only listing entries uploaded on or before this day (YYYY-MM-DD, "
+                                       "or Nd: N days ago). Entries whose listing gives no date are taken.",
+                                 "listing", parse=check_bound)
+    skip_stored: bool = _setting(True, "Skip listing entries whose video is already in the store.", "listing")
 
     # speech
     asr_model: str | None = _setting(None, "faster-whisper model name (small, large-v3, large-v3-turbo, "

@@ -93,6 +93,7 @@ def video_meta(source: str, fetched: Fetched, media: MediaInfo, data_root: Path)
         has_audio=media.has_audio,
         has_video=media.has_video,
         media_file=media_file,
+        channel_url=redact_url(_text(info, "channel_url", "uploader_url") or "") or None,
     )
 
 

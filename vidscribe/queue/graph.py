@@ -138,13 +138,16 @@ def enqueue_stages(conn: Redis, data: str, video_id: str, stages: Iterable[str],
     return [j.id for j in jobs.values()]
 
 
-def _enqueue_fetch(conn: Redis, settings: Settings, source: str, force: bool) -> str:
+def _enqueue_fetch(conn: Redis, settings: Settings, source: str, force: bool,
+                   account: dict[str, str] | None = None) -> str:
     job_id = fetch_job_id(source)
     # Recorded before the job exists: a fast worker's "running"/"done" must not be overwritten.
     SourceLedger(settings.data).put(SourceRecord(source, "queued", job_id=job_id))
     _forget_ended(conn, job_id)
+    # The account of the listing the source came from (JSON, only when there is one).
+    args = (source, data_arg(settings), force, account) if account else (source, data_arg(settings), force)
     get_queue("download", conn).enqueue(
-        "vidscribe.queue.jobs.fetch_job", args=(source, data_arg(settings), force), job_id=job_id,
+        "vidscribe.queue.jobs.fetch_job", args=args, job_id=job_id,
         retry=RETRY, job_timeout=FETCH_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
         description=f"fetch {source}")
     return job_id
@@ -155,8 +158,10 @@ def data_arg(settings: Settings) -> str:
     return str(settings.data.resolve())
 
 
-def submit(conn: Redis, settings: Settings, source: str, force: bool = False) -> Submission:
-    """Queue one source unless it is already queued or (without `force`) already processed."""
+def submit(conn: Redis, settings: Settings, source: str, force: bool = False,
+           account: dict[str, str] | None = None) -> Submission:
+    """Queue one source unless it is already queued or (without `force`) already processed.
+    `account`: the listing's account, recorded on the video where its own metadata names none."""
     store = Store(settings.data)
     text = source.strip()
     try:
@@ -177,7 +182,7 @@ def submit(conn: Redis, settings: Settings, source: str, force: bool = False) ->
                                   transcript.video.duration)
             return Submission(text, video_id, tuple(jobs))
     known = video_id if video_id and (certain or store.exists(video_id)) else None
-    return Submission(text, known, (_enqueue_fetch(conn, settings, text, force),))
+    return Submission(text, known, (_enqueue_fetch(conn, settings, text, force, account),))
 
 
 def _identify(text: str, settings: Settings) -> tuple[str, str | None, bool]:

@@ -74,8 +74,10 @@ def _fail(error: Exception) -> NoReturn:
     raise error
 
 
-def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
-    """Media stage for one source, then the video's stage graph."""
+def fetch_job(source: str, data: str, force: bool = False, account: dict[str, str] | None = None
+              ) -> dict[str, Any]:
+    """Media stage for one source, then the video's stage graph. `account`: the listing's, for a
+    source found in one (recorded where the video's own metadata names none)."""
     started = time.monotonic()
     settings = _settings_for(data)
     store, ledger = Store(settings.data), SourceLedger(settings.data)
@@ -90,6 +92,10 @@ def fetch_job(source: str, data: str, force: bool = False) -> dict[str, Any]:
         except OSError as unwritten:  # the fetch's own reason is the one to give; the worker tries again
             log.debug("%s: the ledger could not record the failure: %s", exact_line(source), unwritten)
         _fail(e)
+    if account:
+        from vidscribe.listings.account import record_account
+
+        record_account(store, transcript.video.id, account)
     video = transcript.video
     _record_source(ledger, store, SourceRecord(source, "done", video_id=video.id, job_id=job_id))
     todo = pipeline.stage_names() if force else graph.stages_to_run(transcript)

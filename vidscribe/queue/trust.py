@@ -23,6 +23,7 @@ ALLOWED_JOBS = frozenset({
     "vidscribe.queue.jobs.fetch_job",
     "vidscribe.queue.jobs.stage_job",
     "vidscribe.queue.jobs.noop",
+    "vidscribe.listings.jobs.watch_job",  # a watched listing's round (vidscribe/listings/watch.py)
 })
 # vidscribe queues no callbacks: the worker itself records what a job's end means.
 ALLOWED_CALLBACKS: frozenset[str] = frozenset()

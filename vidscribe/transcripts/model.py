@@ -202,6 +202,7 @@ class VideoMeta:
     has_audio: bool | None = None
     has_video: bool | None = None
     media_file: str | None = None  # relative to the data root
+    channel_url: str | None = None  # the account's page (yt-dlp's channel_url), else the listing's URL
 
 
 @dataclass
