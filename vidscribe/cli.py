@@ -409,4 +409,5 @@ def main() -> None:
         _stdout_closed()
 
 
+import vidscribe.cli_clusters  # noqa: E402,F401  (registers clusters on `cli`)
 from vidscribe import cli_corpus  # noqa: E402,F401  (registers show, search, index, export on `cli`)
