@@ -39,6 +39,9 @@ from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
 INDEX_FILE = "clusters.sqlite"
 INDEX_FORMAT = 1  # bump when keys or evidence change: an index of another format is rebuilt
 CHUNKS = 16  # 16-bit chunks of a 256-bit PDQ hash
+# Variants other than the whole frame are indexed by every other chunk only: a shared clip has many
+# frame pairs, and the index stays about half the size (bench/clusters.py measures both).
+SECONDARY_CHUNKS = range(0, CHUNKS, 2)
 BANDS, ROWS = 32, 4  # LSH bands over the 128 MinHash values
 MAX_CANDIDATES = 400  # compared in full, those with the most shared keys first
 _IN_BATCH = 500  # keys per SELECT ... IN (...)
@@ -116,14 +119,16 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 # --- keys ------------------------------------------------------------------------------------------
 
 def frame_keys(prepared: Prepared, stored_only: bool) -> set[int]:
-    """Multi-index keys of every present hash (only the unmirrored variants with `stored_only`)."""
+    """Multi-index keys of every present hash; with `stored_only`, those the index stores: the
+    unmirrored variants, each by SECONDARY_CHUNKS but the whole frame by all (a query looks up all)."""
     keys: set[int] = set()
     packed = np.packbits(prepared.bits, axis=2)  # (frames, variants, 32) bytes
     for i, j in zip(*np.nonzero(prepared.present), strict=True):
         if stored_only and not prepared.stored[j]:
             continue
         words = packed[i, j].view(">u2")  # the 16 chunks of 16 bits
-        keys.update(c << 16 | int(w) for c, w in enumerate(words))
+        chunks = SECONDARY_CHUNKS if stored_only and prepared.variants[j] != "full" else range(CHUNKS)
+        keys.update(c << 16 | int(words[c]) for c in chunks)
     return keys
 
 

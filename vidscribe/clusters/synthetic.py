@@ -85,8 +85,8 @@ def _frames(spec: SourceSpec) -> np.ndarray:
     frames = np.empty((total, spec.height, spec.width, 3), np.uint8)
     frames[:start] = intro
     for s in range(spec.shots):
-        # A figure in front of the backdrop: a textured panel covering about a third of the frame, moving.
-        pw, ph = int(spec.width * rng.uniform(0.3, 0.5)), int(spec.height * rng.uniform(0.5, 0.8))
+        # A figure in front of the backdrop: a textured panel covering 8-40% of the frame, moving.
+        pw, ph = int(spec.width * rng.uniform(0.2, 0.5)), int(spec.height * rng.uniform(0.4, 0.8))
         panel = _texture(rng, pw, ph, cells=5)
         x0, y0 = rng.uniform(0, spec.width - pw), rng.uniform(0, spec.height - ph)
         vx, vy = rng.uniform(-2, 2), rng.uniform(-1, 1)

@@ -3,10 +3,15 @@ rate, one kept per stretch of similar pictures, each hashed in several variants 
 still matches when it was mirrored, cropped to another aspect ratio or letterboxed:
 
 - `full`: the whole frame; `full~`: the same mirrored left to right;
-- `inner`: the frame without flat or blurred borders (letterbox bars, the blurred copy many reposts
-  put above and below a landscape clip); "" when there are none to remove;
-- `9:16`, `3:4`, `1:1`: the centred crop of that aspect ratio (only those narrower or wider than the
-  frame by more than `ASPECT_TOLERANCE`), which is what a repost cropped to that shape shows.
+- `inner`: the frame without flat borders (black letterbox or pillarbox bars of any size); "" when
+  there are none;
+- `zoom`: the centred `ZOOM` of the frame, what a repost zoomed in by 5-20% (to dodge matching, or
+  to hide a watermark at the edge) shows;
+- `top`: the frame without its bottom `TOP_CUT`, where reposts burn their own subtitles or captions;
+- `9:16`, `3:4`, `1:1`, `16:9`: the centred crop of that aspect ratio (only those narrower or wider
+  than the frame by more than `ASPECT_TOLERANCE`): a narrower one is what a repost cropped to that
+  shape shows, a wider one the band a repost padded to this frame's shape (black bars, or the
+  blurred copy of itself many reposts put above and below a landscape clip) has its picture in.
 
 Every variant has its mirror (`~`). Re-encodes, scaling, small watermarks and overlays move a PDQ
 hash by a few to a few dozen of its 256 bits; unrelated pictures differ in about half of them.
@@ -37,11 +42,14 @@ SAMPLE_EVERY = 0.5  # seconds between sampled frames: 2 per second still sees a 
 KEEP_BITS = 24
 MAX_FRAMES = 24  # kept frames per clip: the longest stretches stay (a fast-cut clip has more)
 # Aspect ratios (width / height) of the centred crops hashed beside the whole frame.
-ASPECTS = {"9:16": 9 / 16, "3:4": 3 / 4, "1:1": 1.0}
+ASPECTS = {"9:16": 9 / 16, "3:4": 3 / 4, "1:1": 1.0, "16:9": 16 / 9}
+ZOOM = 0.88  # bench/clusters.py: a 10% zoom is 54-70 bits from the whole frame, 10-30 from this
+TOP_CUT = 0.22  # a repost's subtitle band (14% of the height, at 76-90%) moved the hash 36-62 bits
 ASPECT_TOLERANCE = 0.08  # a crop within 8% of the frame's own shape is the whole frame again
 # Borders: a row (column) whose mean absolute gradient across it is below this (grey levels per
-# pixel, on the frame scaled to BORDER_SIDE) is flat: a letterbox bar or a heavily blurred one.
-FLAT_GRADIENT = 1.5
+# pixel, on the frame scaled to BORDER_SIDE) is flat: a black bar measures 0-0.7 after x264, the
+# smoothest picture content of the bench 1.3 and more.
+FLAT_GRADIENT = 1.0
 BORDER_SIDE = 160
 MIN_INNER = 0.96  # borders are only cut when they take more than 4% of the width or height
 MAX_CUT = 0.4  # never cut more than 40% from one side (a dark scene is not a letterbox)
@@ -51,7 +59,7 @@ MIRROR = "~"
 def variant_names(width: int, height: int) -> list[str]:
     """The variants hashed for frames of this size, each followed by its mirror."""
     aspect = width / height if height else 1.0
-    names = ["full", "inner"]
+    names = ["full", "inner", "zoom", "top"]
     names += [name for name, ratio in ASPECTS.items() if abs(ratio / aspect - 1) > ASPECT_TOLERANCE]
     return [n for name in names for n in (name, name + MIRROR)]
 
@@ -103,7 +111,10 @@ def inner_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
 def hash_frame(grey: np.ndarray, variants: list[str]) -> tuple[list[str], int]:
     """Every variant's hash of one grey frame ("" where it does not apply), and the whole frame's quality."""
     h, w = grey.shape
-    boxes: dict[str, tuple[int, int, int, int] | None] = {"full": (0, 0, w, h), "inner": inner_box(grey)}
+    zx, zy = round(w * (1 - ZOOM) / 2), round(h * (1 - ZOOM) / 2)
+    boxes: dict[str, tuple[int, int, int, int] | None] = {
+        "full": (0, 0, w, h), "inner": inner_box(grey), "zoom": (zx, zy, w - zx, h - zy),
+        "top": (0, 0, w, round(h * (1 - TOP_CUT)))}
     boxes.update({name: centre_crop(w, h, ratio) for name, ratio in ASPECTS.items()})
     hashes: list[str] = []
     quality = 0
