@@ -53,6 +53,7 @@ from vidscribe.transcripts.model import (  # noqa: E402
 )
 
 CLASSES = (*TRANSFORMS, "retyped")
+LOOKALIKES = 2  # per family: clips with a small figure (10-20% of the width) over the family's backdrop
 
 
 def sketch(text: str) -> TextSketch:
@@ -83,6 +84,11 @@ def make_corpus(work: Path, families: int, per_family: int) -> dict[str, tuple[i
                 videos[f"s{seed}-{k}"] = (seed, family, transform, fingerprint(out, None))
             videos[f"s{seed}-text"] = (seed, family, "retyped", fingerprint(None, retype(lines, seed)))
             print(f"  source {seed}: {len(TRANSFORMS) + 1} reposts", file=sys.stderr)
+        for _ in range(LOOKALIKES):  # the hardest negatives: the family's look with a small figure
+            seed += 1
+            spec = SourceSpec(seed, family, width=size[0], height=size[1], figure=(0.1, 0.2))
+            src = work / f"s{seed}.mp4"
+            videos[f"s{seed}"] = (seed, family, "lookalike", fingerprint(src, "".join(render_source(spec, src))))
     return videos
 
 
@@ -112,7 +118,7 @@ def quality(families: int, per_family: int) -> None:
           f"{len(CLASSES)} ways) made and fingerprinted in {made:.0f} s; {len(pairs)} matched pairs\n")
     print(f"{'class':<14} {'recall':>7} {'cluster':>8} {'false+':>7} {'fam.false+':>10} {'median bits':>12}")
     total_tp = total_fp = 0
-    for cls in ("source", *CLASSES):
+    for cls in ("source", "lookalike", *CLASSES):
         members = [v for v, (_, _, c, _) in videos.items() if c == cls]
         hit = same = 0
         bits = []
@@ -129,16 +135,36 @@ def quality(families: int, per_family: int) -> None:
         family_false = [p for p in false if len({videos[x][1] for x in p}) == 1]
         total_fp += len(false)
         total_tp += hit
-        if cls == "source":
+        if cls in ("source", "lookalike"):
             print(f"{cls:<14} {'':>7} {'':>8} {len(false):>7} {len(family_false):>10}")
             continue
         median = f"{statistics.median(bits):.0f}" if bits else "-"
         print(f"{cls:<14} {hit / len(members):>7.0%} {same / len(members):>8.0%} {len(false):>7} "
               f"{len(family_false):>10} {median:>12}")
+    near = negative_margin(videos)
+    print(f"\nclosest frames of different sources in one family (hard negatives), the shared intro left out: "
+          f"min {near[0]} bits, 1st percentile {near[1]:.0f}, median {near[2]:.0f}")
     true_pairs = sum(1 for p in matched if len({videos[x][0] for x in p}) == 1)
     print(f"\nall matched pairs: {len(matched)}, of the same source {true_pairs}, precision "
           f"{true_pairs / max(1, len(matched)):.1%}; false matches between different sources: "
           f"{len(matched) - true_pairs}")
+
+
+def negative_margin(videos: dict[str, tuple[int, int, str, Fingerprint]]) -> tuple[int, float, float]:
+    """Distances between the closest frames of clips of one family that are not the same clip
+    (sources and lookalikes, after their intro)."""
+    import numpy as np
+
+    clips = [(v, fam, prepare(fp)) for v, (_, fam, cls, fp) in videos.items() if cls in ("source", "lookalike")]
+    found = []
+    for i, (_, fam, a) in enumerate(clips):
+        for _, fam_b, b in clips[i + 1:]:
+            if fam == fam_b:
+                d, _, _ = distances(a, b)
+                later = a.starts >= 1.5  # the intro is shared on purpose
+                found.extend(d[later][:, b.starts >= 1.5].min(axis=1).tolist())
+    values = np.array(found)
+    return int(values.min()), float(np.percentile(values, 1)), float(np.median(values))
 
 
 def synthetic_fingerprint(rng: random.Random) -> Fingerprint:

@@ -219,3 +219,17 @@ def test_csv_export_guards_formulas_and_jsonl_keeps_text(tmp_path: Path):
     assert first["title"] == "=HYPERLINK(\"http://evil\")" and first["uploader"] == "@recruit\u202e"
     assert "\u202e" not in jsonl.read_text()  # escaped as \u202e in the file
     assert list(cluster_rows(clusters))[0]["first"] == "yes"
+
+
+def test_an_unwritable_index_is_a_one_line_error(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from vidscribe.cli import cli
+
+    data = tmp_path / "data"
+    Store(data).save(_transcript("src", _fingerprint(_scene(1))))
+    (data / index.INDEX_FILE).mkdir()  # a folder where the database should be
+    result = CliRunner().invoke(cli, ["clusters", "--data", str(data)])
+    assert result.exit_code != 0
+    assert "clusters.sqlite" in result.output and "repost index" in result.output
+    assert "Traceback" not in result.output

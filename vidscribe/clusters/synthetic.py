@@ -42,6 +42,7 @@ class SourceSpec:
     fps: int = 25
     shots: int = 3
     intro: float = 1.5  # seconds of the family's intro card first (0: none)
+    figure: tuple[float, float] = (0.2, 0.5)  # the figure's width, as a share of the frame's (drawn at random)
 
 
 def _ffmpeg() -> str:
@@ -86,7 +87,7 @@ def _frames(spec: SourceSpec) -> np.ndarray:
     frames[:start] = intro
     for s in range(spec.shots):
         # A figure in front of the backdrop: a textured panel covering 8-40% of the frame, moving.
-        pw, ph = int(spec.width * rng.uniform(0.2, 0.5)), int(spec.height * rng.uniform(0.4, 0.8))
+        pw, ph = int(spec.width * rng.uniform(*spec.figure)), int(spec.height * rng.uniform(0.4, 0.8))
         panel = _texture(rng, pw, ph, cells=5)
         x0, y0 = rng.uniform(0, spec.width - pw), rng.uniform(0, spec.height - ph)
         vx, vy = rng.uniform(-2, 2), rng.uniform(-1, 1)
