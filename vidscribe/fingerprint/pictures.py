@@ -54,6 +54,9 @@ BORDER_SIDE = 160
 MIN_INNER = 0.96  # borders are only cut when they take more than 4% of the width or height
 MAX_CUT = 0.4  # never cut more than 40% from one side (a dark scene is not a letterbox)
 MIRROR = "~"
+# Frames are scaled to this longest side once, before their regions are cut and hashed: every region
+# ends up 64x64, and a 1080x1920 frame cost 2 ms per variant at full size.
+WORK_SIDE = 480
 
 
 def variant_names(width: int, height: int) -> list[str]:
@@ -111,6 +114,10 @@ def inner_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
 def hash_frame(grey: np.ndarray, variants: list[str]) -> tuple[list[str], int]:
     """Every variant's hash of one grey frame ("" where it does not apply), and the whole frame's quality."""
     h, w = grey.shape
+    if max(h, w) > WORK_SIDE:
+        scale = WORK_SIDE / max(h, w)
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        h, w = grey.shape
     zx, zy = round(w * (1 - ZOOM) / 2), round(h * (1 - ZOOM) / 2)
     boxes: dict[str, tuple[int, int, int, int] | None] = {
         "full": (0, 0, w, h), "inner": inner_box(grey), "zoom": (zx, zy, w - zx, h - zy),
