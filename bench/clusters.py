@@ -15,8 +15,8 @@ index of 10,000.
    to a clip of another source, same family or not) and the median distance of its closest frames.
    The text of subtitles comes from the generator here, not from OCR: what OCR makes of a re-typed
    subtitle is the subtitle benchmarks' business.
-2. Speed. `--videos` synthetic fingerprints (16 kept frames, 3 stored variants, 2 text sketches,
-   random hashes) are loaded into an index; then 20 new videos are added one by one through
+2. Speed. `--videos` synthetic fingerprints (a portrait clip's: 16 kept frames, 6 stored variants
+   of 14, 2 text sketches, random hashes) are loaded into an index; then 20 new videos are added one by one through
    `index.add_video` (candidate lookup, comparison, key insertion, one transaction each). Baseline
    in the same run: the same new video compared with every indexed fingerprint (a pairwise scan).
 """
@@ -36,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vidscribe.clusters import index  # noqa: E402
+from vidscribe.clusters import index, keys  # noqa: E402
 from vidscribe.clusters.group import build_clusters  # noqa: E402
 from vidscribe.clusters.match import compare, distances, prepare  # noqa: E402
 from vidscribe.clusters.synthetic import TRANSFORMS, SourceSpec, render_source, repost, retype  # noqa: E402
-from vidscribe.fingerprint.pictures import SAMPLE_EVERY, picture_hashes  # noqa: E402
+from vidscribe.fingerprint.pictures import SAMPLE_EVERY, picture_hashes, variant_names  # noqa: E402
 from vidscribe.fingerprint.text import PERMUTATIONS, SHINGLE, minhash, normalise, shingles  # noqa: E402
 from vidscribe.transcripts.model import (  # noqa: E402
     Fingerprint,
@@ -168,11 +168,11 @@ def negative_margin(videos: dict[str, tuple[int, int, str, Fingerprint]]) -> tup
 
 
 def synthetic_fingerprint(rng: random.Random) -> Fingerprint:
-    variants = ["full", "full~", "inner", "inner~", "3:4", "3:4~", "1:1", "1:1~"]
+    """A portrait clip's fingerprint (its variants, no black bars) with random hashes and sketches."""
+    variants = variant_names(720, 1280)
     frames = []
     for k in range(16):
-        hashes = [rng.randbytes(32).hex() for _ in variants]
-        hashes[2] = hashes[3] = ""
+        hashes = ["" if name.startswith("inner") else rng.randbytes(32).hex() for name in variants]
         frames.append(FrameHash(k * 2.0, k * 2.0 + 2.0, 100, hashes))
     texts = [TextSketch(track, 120, [rng.getrandbits(32) for _ in range(PERMUTATIONS)])
              for track in ("subtitles", "speech")]
@@ -188,10 +188,11 @@ def bulk_load(conn: sqlite3.Connection, fps: list[Fingerprint]) -> None:
             cur = conn.execute("INSERT INTO videos (video_id, mtime_ns, size, fingerprint) VALUES (?, 0, 0, ?)",
                                (f"v{i}", json.dumps(to_jsonable(fp), separators=(",", ":"))))
             num = cur.lastrowid
-            prepared = prepare(fp)
+            stored = keys.packed(prepare(fp), stored_only=True)
+            conn.execute("UPDATE videos SET hashes = ? WHERE num = ?", (stored.tobytes(), num))
             conn.executemany("INSERT OR IGNORE INTO frame_keys VALUES (?, ?)",
-                             ((k, num) for k in index.frame_keys(prepared, stored_only=True)))
-            conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in index.text_keys(fp)))
+                             ((k, num) for k in keys.frame_keys(stored)))
+            conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in keys.text_keys(fp)))
 
 
 def timing(count: int) -> None:
@@ -221,7 +222,7 @@ def timing(count: int) -> None:
                 compare(fp, other, prepared)
             scans.append(time.perf_counter() - t0)
         conn.close()
-    print(f"\nindex of {count} synthetic videos (16 frames x 3 stored variants, 2 text sketches): loaded in "
+    print(f"\nindex of {count} synthetic portrait videos (16 frames x 6 stored variants, 2 text sketches): loaded in "
           f"{loaded:.0f} s, {size / 2**20:.0f} MiB")
     print(f"add one video (lookup + compare candidates + insert keys): median {statistics.median(times) * 1000:.1f} ms,"
           f" max {max(times) * 1000:.1f} ms over {len(times)}")

@@ -2,24 +2,16 @@
 fingerprints (`rebuild` recreates it from them; `update` adds new and changed videos, drops
 deleted ones) and holding every matched pair with its evidence.
 
-Adding a video looks up candidates instead of comparing it with every other video:
-
-- pictures, a multi-index hash table: each stored (unmirrored) PDQ hash is cut into `CHUNKS`
-  chunks of 16 bits, each a row `(chunk << 16 | value, video)` in `frame_keys`. Two hashes
-  within 45 bits agree exactly on at least one of 16 chunks with probability over 0.6, and a
-  shared clip has many frame pairs: every video that has one chunk in common with any variant
-  (mirrors included) of the new video's frames is a candidate.
-- text, LSH bands: the 128 MinHash values in `BANDS` bands of `ROWS`; a video sharing a whole band
-  is a candidate (Jaccard 0.5 -> found with probability 0.87, 0.6 -> 0.99, 0.1 -> 0.003).
-
-Candidates are then compared in full (`match.compare`) and matches stored in `pairs`. Each video
-is added in its own transaction, so a crash leaves the index as it was before that video.
+Adding a video looks up candidates instead of comparing it with every other video (`keys`): videos
+sharing a chunk of a frame hash (`frame_keys`, a multi-index hash table) that pass the quick check
+on their packed hashes (`videos.hashes`), and videos sharing an LSH band of a text sketch
+(`text_keys`). Candidates are compared in full (`match.compare`) and matches stored in `pairs`.
+Each video is added in its own transaction, so a crash leaves the index as it was before it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 import time
@@ -31,18 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from vidscribe.clusters.match import Prepared, compare, prepare
+from vidscribe.clusters import keys
+from vidscribe.clusters.match import compare, prepare
 from vidscribe.corpus.values import video_url
 from vidscribe.transcripts.model import Fingerprint, Transcript, from_jsonable, to_jsonable
 from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
 
 INDEX_FILE = "clusters.sqlite"
-INDEX_FORMAT = 1  # bump when keys or evidence change: an index of another format is rebuilt
-CHUNKS = 16  # 16-bit chunks of a 256-bit PDQ hash
-# Variants other than the whole frame are indexed by every other chunk only: a shared clip has many
-# frame pairs, and the index stays about half the size (bench/clusters.py measures both).
-SECONDARY_CHUNKS = range(0, CHUNKS, 2)
-BANDS, ROWS = 32, 4  # LSH bands over the 128 MinHash values
+INDEX_FORMAT = 2  # bump when keys or evidence change: an index of another format is rebuilt
 MAX_CANDIDATES = 400  # compared in full, those with the most shared keys first
 _IN_BATCH = 500  # keys per SELECT ... IN (...)
 
@@ -50,7 +38,8 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS videos (
         num INTEGER PRIMARY KEY, video_id TEXT NOT NULL UNIQUE, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
         upload_date TEXT, uploader TEXT, uploader_id TEXT, url TEXT, title TEXT,
-        fingerprint TEXT  -- JSON, null when the video has none yet
+        fingerprint TEXT,  -- JSON, null when the video has none yet
+        hashes BLOB  -- the stored hashes packed, 32 bytes each, for the quick check
     )""",
     "CREATE TABLE IF NOT EXISTS frame_keys (key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (key, num)) "
     "WITHOUT ROWID",
@@ -116,40 +105,14 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-# --- keys ------------------------------------------------------------------------------------------
-
-def frame_keys(prepared: Prepared, stored_only: bool) -> set[int]:
-    """Multi-index keys of every present hash; with `stored_only`, those the index stores: the
-    unmirrored variants, each by SECONDARY_CHUNKS but the whole frame by all (a query looks up all)."""
-    keys: set[int] = set()
-    packed = np.packbits(prepared.bits, axis=2)  # (frames, variants, 32) bytes
-    for i, j in zip(*np.nonzero(prepared.present), strict=True):
-        if stored_only and not prepared.stored[j]:
-            continue
-        words = packed[i, j].view(">u2")  # the 16 chunks of 16 bits
-        chunks = SECONDARY_CHUNKS if stored_only and prepared.variants[j] != "full" else range(CHUNKS)
-        keys.update(c << 16 | int(words[c]) for c in chunks)
-    return keys
-
-
-def text_keys(fp: Fingerprint) -> set[int]:
-    """LSH band keys of every text sketch (texts of any track share one table: cross-track matches)."""
-    keys: set[int] = set()
-    for sketch in fp.texts:
-        values = sketch.minhash
-        for band in range(min(BANDS, len(values) // ROWS)):
-            chunk = values[band * ROWS:(band + 1) * ROWS]
-            digest = hashlib.blake2b(bytes([band]) + b"".join(v.to_bytes(4, "little") for v in chunk), digest_size=8)
-            keys.add(int.from_bytes(digest.digest(), "little", signed=True))
-    return keys
-
+# --- candidates -----------------------------------------------------------------------------------
 
 def _lookup(conn: sqlite3.Connection, table: str, keys: Iterable[int]) -> Counter[int]:
     hits: Counter[int] = Counter()
     keys = list(keys)
     for i in range(0, len(keys), _IN_BATCH):
         batch = keys[i:i + _IN_BATCH]
-        sql = f"SELECT num FROM {table} WHERE key IN ({','.join('?' * len(batch))})"  # noqa: S608 (table is ours)
+        sql = f"SELECT num FROM {table} WHERE key IN ({','.join('?' * len(batch))})"
         hits.update(num for (num,) in conn.execute(sql, batch))
     return hits
 
@@ -160,41 +123,48 @@ def _fingerprint(text: str | None) -> Fingerprint | None:
     return None if text is None else from_jsonable(Fingerprint, json.loads(text))
 
 
-def candidates(conn: sqlite3.Connection, fp: Fingerprint, prepared: Prepared, exclude: int) -> list[int]:
-    """Videos sharing a frame key or a text band with `fp`, most shared keys first."""
-    hits = _lookup(conn, "frame_keys", frame_keys(prepared, stored_only=False))
-    hits.update(_lookup(conn, "text_keys", text_keys(fp)))
+def candidates(conn: sqlite3.Connection, fp: Fingerprint, query: np.ndarray, exclude: int) -> list[int]:
+    """Videos sharing a frame key with `query` that pass the quick check, then videos sharing a
+    text band with `fp`; at most MAX_CANDIDATES, most shared keys first."""
+    hits = _lookup(conn, "frame_keys", keys.frame_keys(query))
     hits.pop(exclude, None)
-    return [num for num, _ in hits.most_common(MAX_CANDIDATES)]
+    nums = [num for num, _ in hits.most_common(MAX_CANDIDATES)]
+    chosen = [num for num, blob in _column(conn, "hashes", nums)
+              if blob and keys.near(query, np.frombuffer(blob, np.uint8).reshape(-1, 32))]
+    texts = _lookup(conn, "text_keys", keys.text_keys(fp))
+    texts.pop(exclude, None)
+    return list(dict.fromkeys([*chosen, *(num for num, _ in texts.most_common(MAX_CANDIDATES))]))
 
 
 def add_fingerprint(conn: sqlite3.Connection, num: int, fp: Fingerprint) -> int:
     """Compare `fp` (video `num`, already in `videos`) with its candidates, store the matches and
     its keys; the number of matches. Call inside a transaction."""
     prepared = prepare(fp)
+    stored = keys.packed(prepared, stored_only=True)
     found = 0
-    for other_num, text in _fingerprints(conn, candidates(conn, fp, prepared, num)):
+    for other_num, text in _column(conn, "fingerprint", candidates(conn, fp, keys.packed(prepared, False), num)):
         other = _fingerprint(text)
         if other is None:
             continue
         # A pair is stored once, as (lower number, higher number), its evidence in that order.
-        older, newer = ((other_num, other, None), (num, fp, prepared)) if other_num < num else \
-            ((num, fp, prepared), (other_num, other, None))
-        evidence = compare(older[1], newer[1], older[2], newer[2])
+        evidence = compare(other, fp, pb=prepared) if other_num < num else compare(fp, other, pa=prepared)
         if evidence.match:
             conn.execute("INSERT OR REPLACE INTO pairs VALUES (?, ?, ?)",
-                         (older[0], newer[0], json.dumps(to_jsonable(evidence), separators=(",", ":"))))
+                         (min(num, other_num), max(num, other_num),
+                          json.dumps(to_jsonable(evidence), separators=(",", ":"))))
             found += 1
+    conn.execute("UPDATE videos SET hashes = ? WHERE num = ?", (stored.tobytes(), num))
     conn.executemany("INSERT OR IGNORE INTO frame_keys VALUES (?, ?)",
-                     ((k, num) for k in sorted(frame_keys(prepared, stored_only=True))))
-    conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in sorted(text_keys(fp))))
+                     ((k, num) for k in sorted(keys.frame_keys(stored))))
+    conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in sorted(keys.text_keys(fp))))
     return found
 
 
-def _fingerprints(conn: sqlite3.Connection, nums: list[int]) -> Iterator[tuple[int, str | None]]:
+def _column(conn: sqlite3.Connection, column: str, nums: list[int]) -> Iterator[tuple[int, Any]]:
+    """(num, value of `column`) of these videos; `column` is one of ours."""
     for i in range(0, len(nums), _IN_BATCH):
         batch = nums[i:i + _IN_BATCH]
-        yield from conn.execute(f"SELECT num, fingerprint FROM videos WHERE num IN ({','.join('?' * len(batch))})",  # noqa: S608
+        yield from conn.execute(f"SELECT num, {column} FROM videos WHERE num IN ({','.join('?' * len(batch))})",
                                 batch)
 
 
@@ -266,7 +236,7 @@ def load_videos(conn: sqlite3.Connection, video_ids: Iterable[str]) -> dict[str,
     out: dict[str, dict[str, Any]] = {}
     for i in range(0, len(ids), _IN_BATCH):
         batch = ids[i:i + _IN_BATCH]
-        rows = conn.execute("SELECT video_id, upload_date, uploader, uploader_id, url, title FROM videos "  # noqa: S608
+        rows = conn.execute("SELECT video_id, upload_date, uploader, uploader_id, url, title FROM videos "
                             f"WHERE video_id IN ({','.join('?' * len(batch))})", batch)
         for vid, date, uploader, uploader_id, url, title in rows:
             out[vid] = {"video_id": vid, "upload_date": date, "uploader": uploader, "uploader_id": uploader_id,
