@@ -15,6 +15,7 @@ import contextlib
 import json
 import sqlite3
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ _DDL = [
     """CREATE TABLE IF NOT EXISTS videos (
         num INTEGER PRIMARY KEY, video_id TEXT NOT NULL UNIQUE, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
         upload_date TEXT, uploader TEXT, uploader_id TEXT, url TEXT, title TEXT,
-        fingerprint TEXT,  -- JSON, null when the video has none yet
+        fingerprint BLOB,  -- JSON, zlib-compressed; null when the video has none yet
         hashes BLOB  -- the stored hashes packed, 32 bytes each, for the quick check
     )""",
     "CREATE TABLE IF NOT EXISTS frame_keys (key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (key, num)) "
@@ -47,8 +48,6 @@ _DDL = [
     "WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, evidence TEXT NOT NULL, "
     "PRIMARY KEY (a, b)) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS frame_keys_num ON frame_keys(num)",
-    "CREATE INDEX IF NOT EXISTS text_keys_num ON text_keys(num)",
     "CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b)",
 ]
 _TABLES = ("videos", "frame_keys", "text_keys", "pairs")
@@ -80,6 +79,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         version = 0
     conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # derived: a power cut may lose the last videos added, not the file
     if version != INDEX_FORMAT:
         drop(conn)
     return conn
@@ -107,32 +107,37 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 # --- candidates -----------------------------------------------------------------------------------
 
-def _lookup(conn: sqlite3.Connection, table: str, keys: Iterable[int]) -> Counter[int]:
-    hits: Counter[int] = Counter()
+def _lookup(conn: sqlite3.Connection, table: str, keys: Iterable[int]) -> list[tuple[int, int]]:
+    """(key, video number) rows of `table` (ours) with one of `keys`."""
+    found: list[tuple[int, int]] = []
     keys = list(keys)
     for i in range(0, len(keys), _IN_BATCH):
         batch = keys[i:i + _IN_BATCH]
-        sql = f"SELECT num FROM {table} WHERE key IN ({','.join('?' * len(batch))})"
-        hits.update(num for (num,) in conn.execute(sql, batch))
-    return hits
+        found += conn.execute(f"SELECT key, num FROM {table} WHERE key IN ({','.join('?' * len(batch))})", batch)
+    return found
 
 
-# --- adding and removing -----------------------------------------------------------------------------
+def _fingerprint(blob: bytes | None) -> Fingerprint | None:
+    return None if blob is None else from_jsonable(Fingerprint, json.loads(zlib.decompress(blob)))
 
-def _fingerprint(text: str | None) -> Fingerprint | None:
-    return None if text is None else from_jsonable(Fingerprint, json.loads(text))
+
+def pack_fingerprint(fp: Fingerprint) -> bytes:
+    """A fingerprint as the index keeps it (its hex digits compress to about half)."""
+    return zlib.compress(json.dumps(to_jsonable(fp), separators=(",", ":")).encode(), 6)
 
 
 def candidates(conn: sqlite3.Connection, fp: Fingerprint, query: np.ndarray, exclude: int) -> list[int]:
     """Videos sharing a frame key with `query` that pass the quick check, then videos sharing a
-    text band with `fp`; at most MAX_CANDIDATES, most shared keys first."""
-    hits = _lookup(conn, "frame_keys", keys.frame_keys(query))
-    hits.pop(exclude, None)
-    nums = [num for num, _ in hits.most_common(MAX_CANDIDATES)]
+    text band with `fp`; at most MAX_CANDIDATES of each, most shared keys first."""
+    rows = keys.frame_key_rows(query)
+    hits: dict[int, set[int]] = {}  # video -> the query rows that share a key with it
+    for key, num in _lookup(conn, "frame_keys", rows):
+        if num != exclude:
+            hits.setdefault(num, set()).update(rows[key])
+    nums = sorted(hits, key=lambda n: -len(hits[n]))[:MAX_CANDIDATES]
     chosen = [num for num, blob in _column(conn, "hashes", nums)
-              if blob and keys.near(query, np.frombuffer(blob, np.uint8).reshape(-1, 32))]
-    texts = _lookup(conn, "text_keys", keys.text_keys(fp))
-    texts.pop(exclude, None)
+              if blob and keys.near(query[sorted(hits[num])], np.frombuffer(blob, np.uint8).reshape(-1, 32))]
+    texts = Counter(num for _, num in _lookup(conn, "text_keys", keys.text_keys(fp)) if num != exclude)
     return list(dict.fromkeys([*chosen, *(num for num, _ in texts.most_common(MAX_CANDIDATES))]))
 
 
@@ -169,8 +174,17 @@ def _column(conn: sqlite3.Connection, column: str, nums: list[int]) -> Iterator[
 
 
 def remove(conn: sqlite3.Connection, num: int) -> None:
-    for sql in ("DELETE FROM frame_keys WHERE num = ?", "DELETE FROM text_keys WHERE num = ?",
-                "DELETE FROM pairs WHERE a = ?", "DELETE FROM pairs WHERE b = ?", "DELETE FROM videos WHERE num = ?"):
+    """Drop a video, its keys (derived again from what it stored: no index by video needed) and pairs."""
+    row = conn.execute("SELECT fingerprint, hashes FROM videos WHERE num = ?", (num,)).fetchone()
+    if row is None:
+        return
+    fp, blob = _fingerprint(row[0]), row[1]
+    if blob:
+        conn.executemany("DELETE FROM frame_keys WHERE key = ? AND num = ?",
+                         ((k, num) for k in keys.frame_keys(np.frombuffer(blob, np.uint8).reshape(-1, 32))))
+    if fp is not None:
+        conn.executemany("DELETE FROM text_keys WHERE key = ? AND num = ?", ((k, num) for k in keys.text_keys(fp)))
+    for sql in ("DELETE FROM pairs WHERE a = ?", "DELETE FROM pairs WHERE b = ?", "DELETE FROM videos WHERE num = ?"):
         conn.execute(sql, (num,))
 
 
@@ -185,7 +199,7 @@ def add_video(conn: sqlite3.Connection, t: Transcript, mtime_ns: int, size: int)
                        " fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (v.id, mtime_ns, size, v.upload_date, v.uploader, v.uploader_id,
                         video_url(v.webpage_url, v.source), v.title,
-                        None if fp is None else json.dumps(to_jsonable(fp), separators=(",", ":"))))
+                        None if fp is None else pack_fingerprint(fp)))
     num = int(cur.lastrowid or 0)
     return 0 if fp is None else add_fingerprint(conn, num, fp)
 

@@ -11,8 +11,8 @@
   64-bit key; sharing one band with a sketch of Jaccard similarity J has probability
   1 - (1 - J^4)^32 (J = 0.5: 0.87, 0.6: 0.99, 0.1: 0.003).
 - The quick check: a candidate found by a frame key is compared in full only when one of its stored
-  hashes lies within `FRAME_MATCH_BITS` of one of the query's (XOR and bit count over packed hashes,
-  no JSON read), so chance key hits cost microseconds.
+  hashes lies within `FRAME_MATCH_BITS` of one of the query hashes that share a key with it (XOR
+  and bit count over packed hashes, no JSON read), so chance key hits cost microseconds.
 """
 
 from __future__ import annotations
@@ -36,16 +36,20 @@ def packed(prepared: Prepared, stored_only: bool) -> np.ndarray:
     return np.packbits(prepared.bits[mask], axis=1) if mask.any() else np.zeros((0, 32), np.uint8)
 
 
-def frame_keys(hashes: np.ndarray) -> set[int]:
-    """Multi-index keys of packed hashes."""
-    if len(hashes) == 0:
-        return set()
-    keys: set[int] = set()
+def frame_key_rows(hashes: np.ndarray) -> dict[int, list[int]]:
+    """Multi-index keys of packed hashes, each with the rows of the hashes that have it."""
+    rows: dict[int, list[int]] = {}
     for c in range(CHUNKS):
         piece = hashes[:, 3 * c:3 * c + 3].astype(np.int64)
-        values = piece[:, 0] << 16 | piece[:, 1] << 8 | piece[:, 2]
-        keys.update((c << CHUNK_BITS | values).tolist())
-    return keys
+        values = (c << CHUNK_BITS | piece[:, 0] << 16 | piece[:, 1] << 8 | piece[:, 2]).tolist()
+        for row, key in enumerate(values):
+            rows.setdefault(key, []).append(row)
+    return rows
+
+
+def frame_keys(hashes: np.ndarray) -> set[int]:
+    """Multi-index keys of packed hashes."""
+    return set(frame_key_rows(hashes))
 
 
 def text_keys(fp: Fingerprint) -> set[int]:

@@ -62,7 +62,7 @@ def _texture(rng: np.random.Generator, width: int, height: int, cells: int = 6) 
         if rng.random() < 0.5:
             cv2.circle(image, (x, y), int(rng.integers(height // 12, height // 4)), colour, -1)
         else:
-            corner = (x + int(rng.integers(10, width // 3)), y + int(rng.integers(10, height // 3)))
+            corner = (x + int(rng.integers(2, max(3, width // 3))), y + int(rng.integers(2, max(3, height // 3))))
             cv2.rectangle(image, (x, y), corner, colour, -1)
     return image
 
