@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from vidscribe.clusters import index, keys  # noqa: E402
 from vidscribe.clusters.group import build_clusters  # noqa: E402
-from vidscribe.clusters.match import compare, distances, prepare  # noqa: E402
+from vidscribe.clusters.match import compare, distances, prepare, same_footage, shares  # noqa: E402
 from vidscribe.clusters.synthetic import TRANSFORMS, SourceSpec, render_source, repost, retype  # noqa: E402
 from vidscribe.fingerprint.pictures import SAMPLE_EVERY, picture_hashes, variant_names  # noqa: E402
 from vidscribe.fingerprint.text import PERMUTATIONS, SHINGLE, minhash, normalise, shingles  # noqa: E402
@@ -144,10 +144,39 @@ def quality(families: int, per_family: int) -> None:
     near = negative_margin(videos)
     print(f"\nclosest frames of different sources in one family (hard negatives), the shared intro left out: "
           f"min {near[0]} bits, 1st percentile {near[1]:.0f}, median {near[2]:.0f}")
+    sweep(videos)
     true_pairs = sum(1 for p in matched if len({videos[x][0] for x in p}) == 1)
     print(f"\nall matched pairs: {len(matched)}, of the same source {true_pairs}, precision "
           f"{true_pairs / max(1, len(matched)):.1%}; false matches between different sources: "
           f"{len(matched) - true_pairs}")
+
+
+THRESHOLDS = (24, 31, 38, 45, 52)
+
+
+def sweep(videos: dict[str, tuple[int, int, str, Fingerprint]]) -> None:
+    """Footage matching alone (text left out) over every pair of videos, at several frame thresholds:
+    the recall of each picture class and the false matches, with and without the lookalikes."""
+    prepared = {v: prepare(fp) for v, (_, _, _, fp) in videos.items() if fp.frames}
+    ids = sorted(prepared)
+    found: dict[int, set[frozenset[str]]] = {t: set() for t in THRESHOLDS}
+    for i, x in enumerate(ids):
+        for y in ids[i + 1:]:
+            d, _, _ = distances(prepared[x], prepared[y])
+            for t in THRESHOLDS:
+                if same_footage(*shares(prepared[x], prepared[y], d, t)):
+                    found[t].add(frozenset((x, y)))
+    weak = ("zoom", "combo", "new subtitles", "crop", "mirror+crop")
+    print(f"\nfootage only, every pair ({len(ids)} videos with pictures), by frame threshold (bits):")
+    print(f"{'bits':>5} {'recall':>7} " + " ".join(f"{c:>13}" for c in weak) + f" {'false+':>7} {'lookalike':>9}")
+    for t in THRESHOLDS:
+        reposts = [v for v in ids if videos[v][2] in TRANSFORMS]
+        hit = {v for v in reposts if frozenset((v, f"s{videos[v][0]}")) in found[t]}
+        false = [p for p in found[t] if len({videos[x][0] for x in p}) == 2]
+        looks = [p for p in false if any(videos[x][2] == "lookalike" for x in p)]
+        per = [sum(videos[v][2] == c for v in hit) / sum(videos[v][2] == c for v in reposts) for c in weak]
+        print(f"{t:>5} {len(hit) / len(reposts):>7.1%} " + " ".join(f"{r:>13.0%}" for r in per)
+              + f" {len(false):>7} {len(looks):>9}")
 
 
 def negative_margin(videos: dict[str, tuple[int, int, str, Fingerprint]]) -> tuple[int, float, float]:

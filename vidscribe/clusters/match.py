@@ -144,15 +144,28 @@ def _share(starts: np.ndarray, ends: np.ndarray, matched: np.ndarray) -> tuple[f
     return seen, (seen / total if total > 0 else 0.0)
 
 
+def shares(a: Prepared, b: Prepared, d: np.ndarray, threshold: int = FRAME_MATCH_BITS) -> tuple[float, float]:
+    """From a distance matrix: the larger matched share of the two videos' hashed time, and the
+    matched seconds (of the video with fewer), frames within `threshold` bits counting as matched."""
+    if d.size == 0:
+        return 0.0, 0.0
+    close = d <= threshold
+    seen_a, share_a = _share(a.starts, a.ends, close.any(axis=1))
+    seen_b, share_b = _share(b.starts, b.ends, close.any(axis=0))
+    return max(share_a, share_b), min(seen_a, seen_b)
+
+
+def same_footage(coverage: float, seconds: float) -> bool:
+    return coverage >= COVERAGE and seconds >= MIN_MATCHED_SECONDS
+
+
 def compare_footage(a: Prepared, b: Prepared) -> tuple[list[Span], float, float]:
     """Spans of shared footage, the larger matched share of the two videos, the matched seconds."""
     d, va, vb = distances(a, b)
     if d.size == 0:
         return [], 0.0, 0.0
-    close = d <= FRAME_MATCH_BITS
-    seen_a, share_a = _share(a.starts, a.ends, close.any(axis=1))
-    seen_b, share_b = _share(b.starts, b.ends, close.any(axis=0))
-    return _spans(a, b, d, va, vb), max(share_a, share_b), min(seen_a, seen_b)
+    coverage, seconds = shares(a, b, d)
+    return _spans(a, b, d, va, vb), coverage, seconds
 
 
 def compare_text(a: Fingerprint, b: Fingerprint) -> TextMatch | None:
@@ -172,5 +185,5 @@ def compare(a: Fingerprint, b: Fingerprint, pa: Prepared | None = None, pb: Prep
     spans, coverage, seconds = compare_footage(pa or prepare(a), pb or prepare(b))
     text = compare_text(a, b)
     return PairEvidence(footage=spans, coverage=round(coverage, 3), matched_seconds=round(seconds, 3), text=text,
-                        same_footage=coverage >= COVERAGE and seconds >= MIN_MATCHED_SECONDS,
+                        same_footage=same_footage(coverage, seconds),
                         same_text=text is not None and text.jaccard >= TEXT_JACCARD)
