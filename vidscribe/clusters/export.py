@@ -23,7 +23,8 @@ from vidscribe.corpus.safe import json_line, one_line
 
 FORMATS = ("table", "json", "jsonl", "csv")
 COLUMNS = ["cluster", "size", "rank", "first", "video_id", "upload_date", "uploader", "uploader_id", "url", "title",
-           "matched_with", "same_footage", "footage_coverage", "footage", "same_text", "text_jaccard", "text_tracks"]
+           "matched_with", "same_footage", "footage_coverage", "footage_bits", "footage", "same_text", "text_jaccard",
+           "text_tracks"]
 
 
 def cluster_rows(clusters: Iterable[Cluster]) -> Iterator[dict[str, Any]]:
@@ -36,7 +37,8 @@ def cluster_rows(clusters: Iterable[Cluster]) -> Iterator[dict[str, Any]]:
                    "upload_date": v.upload_date, "uploader": v.uploader, "uploader_id": v.uploader_id, "url": v.url,
                    "title": v.title, "matched_with": v.matched_with,
                    "same_footage": ev.get("same_footage") if ev else None,
-                   "footage_coverage": ev.get("coverage") if ev else None, "footage": describe_footage(ev),
+                   "footage_coverage": ev.get("coverage") if ev else None, "footage_bits": ev.get("median_bits"),
+                   "footage": describe_footage(ev),
                    "same_text": ev.get("same_text") if ev else None, "text_jaccard": text.get("jaccard"),
                    "text_tracks": f"{text['track_a']}~{text['track_b']}" if text else None}
 

@@ -129,7 +129,9 @@ def describe(evidence: dict[str, Any] | None) -> str:
             shown.append(f"{mmss(s['a_start'])}-{mmss(s['a_end'])} = {mmss(s['b_start'])}-{mmss(s['b_end'])}"
                          f" ({s['bits']} bits{', ' + how if how else ''})")
         more = f" +{len(spans) - 3} more" if len(spans) > 3 else ""
-        parts.append(f"footage {evidence['coverage']:.0%}: " + "; ".join(shown) + more)
+        median = evidence.get("median_bits")
+        parts.append(f"footage {evidence['coverage']:.0%}" + (f", median {median} bits" if median is not None else "")
+                     + ": " + "; ".join(shown) + more)
     text = evidence.get("text")
     if text and evidence.get("same_text"):
         parts.append(f"text {text['track_a']}~{text['track_b']} Jaccard {text['jaccard']:.2f}")

@@ -31,7 +31,7 @@ from vidscribe.transcripts.model import Fingerprint, Transcript, from_jsonable, 
 from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
 
 INDEX_FILE = "clusters.sqlite"
-INDEX_FORMAT = 2  # bump when keys or evidence change: an index of another format is rebuilt
+INDEX_FORMAT = 3  # bump when keys or evidence change: an index of another format is rebuilt
 MAX_CANDIDATES = 400  # compared in full, those with the most shared keys first
 _IN_BATCH = 500  # keys per SELECT ... IN (...)
 

@@ -62,6 +62,9 @@ class PairEvidence:
     footage: list[Span] = field(default_factory=list)
     coverage: float = 0.0  # the larger of the two videos' matched share of hashed time
     matched_seconds: float = 0.0
+    # Median distance of the matched frames to their closest counterpart: reposts measure 0-12 in the
+    # bench, clips that only share a backdrop (a small figure over it) 20-35: the lower, the surer.
+    median_bits: int | None = None
     text: TextMatch | None = None  # the best text match (also when below the threshold)
     same_footage: bool = False
     same_text: bool = False
@@ -159,13 +162,16 @@ def same_footage(coverage: float, seconds: float) -> bool:
     return coverage >= COVERAGE and seconds >= MIN_MATCHED_SECONDS
 
 
-def compare_footage(a: Prepared, b: Prepared) -> tuple[list[Span], float, float]:
-    """Spans of shared footage, the larger matched share of the two videos, the matched seconds."""
+def compare_footage(a: Prepared, b: Prepared) -> tuple[list[Span], float, float, int | None]:
+    """Spans of shared footage, the larger matched share of the two videos' time, the matched
+    seconds, the median distance of the matched frames (None when none matched)."""
     d, va, vb = distances(a, b)
     if d.size == 0:
-        return [], 0.0, 0.0
+        return [], 0.0, 0.0, None
     coverage, seconds = shares(a, b, d)
-    return _spans(a, b, d, va, vb), coverage, seconds
+    best = d.min(axis=1)
+    matched = best[best <= FRAME_MATCH_BITS]
+    return _spans(a, b, d, va, vb), coverage, seconds, int(np.median(matched)) if matched.size else None
 
 
 def compare_text(a: Fingerprint, b: Fingerprint) -> TextMatch | None:
@@ -182,8 +188,9 @@ def compare_text(a: Fingerprint, b: Fingerprint) -> TextMatch | None:
 
 def compare(a: Fingerprint, b: Fingerprint, pa: Prepared | None = None, pb: Prepared | None = None) -> PairEvidence:
     """Everything two fingerprints share, and whether that makes them the same clip."""
-    spans, coverage, seconds = compare_footage(pa or prepare(a), pb or prepare(b))
+    spans, coverage, seconds, bits = compare_footage(pa or prepare(a), pb or prepare(b))
     text = compare_text(a, b)
-    return PairEvidence(footage=spans, coverage=round(coverage, 3), matched_seconds=round(seconds, 3), text=text,
+    return PairEvidence(footage=spans, coverage=round(coverage, 3), matched_seconds=round(seconds, 3),
+                        median_bits=bits, text=text,
                         same_footage=same_footage(coverage, seconds),
                         same_text=text is not None and text.jaccard >= TEXT_JACCARD)
