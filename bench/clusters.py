@@ -9,7 +9,7 @@ index of 10,000.
    reposted once per transformation (TRANSFORMS: re-encode, crop to another aspect ratio, mirror,
    mirror + crop, trim, speed 1.25x, watermark, new subtitles burned over the old, letterbox, blurred
    padding, zoom, colour, and a combination), and its subtitle text re-typed ("retyped": a video with
-   that text only). Every video is fingerprinted (the stage's own functions; pictures through PyAV)
+   that text only; "partial text": half of its cues, as when OCR misses some in a re-encode). Every video is fingerprinted (the stage's own functions; pictures through PyAV)
    and added to a real index in a shuffled order. Reported per class: recall (the repost matched
    its source directly, and the two in one cluster), false matches (a repost of that class matched
    to a clip of another source, same family or not) and the median distance of its closest frames.
@@ -52,7 +52,7 @@ from vidscribe.transcripts.model import (  # noqa: E402
     from_jsonable,
 )
 
-CLASSES = (*TRANSFORMS, "retyped")
+CLASSES = (*TRANSFORMS, "retyped", "partial text")
 LOOKALIKES = 2  # per family: clips with a small figure (10-20% of the width) over the family's backdrop
 
 
@@ -83,6 +83,8 @@ def make_corpus(work: Path, families: int, per_family: int) -> dict[str, tuple[i
                 out = repost(src, work / f"s{seed}-{k}.mp4", transform, size[0], size[1], spec.duration)
                 videos[f"s{seed}-{k}"] = (seed, family, transform, fingerprint(out, None))
             videos[f"s{seed}-text"] = (seed, family, "retyped", fingerprint(None, retype(lines, seed)))
+            # OCR missed half the cues of this copy (seen with real OCR on re-encoded reposts)
+            videos[f"s{seed}-half"] = (seed, family, "partial text", fingerprint(None, retype(lines[1:3], seed)))
             print(f"  source {seed}: {len(TRANSFORMS) + 1} reposts", file=sys.stderr)
         for _ in range(LOOKALIKES):  # the hardest negatives: the family's look with a small figure
             seed += 1

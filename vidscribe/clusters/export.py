@@ -24,7 +24,7 @@ from vidscribe.corpus.safe import json_line, one_line
 FORMATS = ("table", "json", "jsonl", "csv")
 COLUMNS = ["cluster", "size", "rank", "first", "video_id", "upload_date", "uploader", "uploader_id", "url", "title",
            "matched_with", "same_footage", "footage_coverage", "footage_bits", "footage", "same_text", "text_jaccard",
-           "text_tracks"]
+           "text_containment", "text_tracks"]
 
 
 def cluster_rows(clusters: Iterable[Cluster]) -> Iterator[dict[str, Any]]:
@@ -40,6 +40,7 @@ def cluster_rows(clusters: Iterable[Cluster]) -> Iterator[dict[str, Any]]:
                    "footage_coverage": ev.get("coverage") if ev else None, "footage_bits": ev.get("median_bits"),
                    "footage": describe_footage(ev),
                    "same_text": ev.get("same_text") if ev else None, "text_jaccard": text.get("jaccard"),
+                   "text_containment": text.get("containment"),
                    "text_tracks": f"{text['track_a']}~{text['track_b']}" if text else None}
 
 

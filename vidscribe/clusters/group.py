@@ -134,5 +134,6 @@ def describe(evidence: dict[str, Any] | None) -> str:
                      + ": " + "; ".join(shown) + more)
     text = evidence.get("text")
     if text and evidence.get("same_text"):
-        parts.append(f"text {text['track_a']}~{text['track_b']} Jaccard {text['jaccard']:.2f}")
+        parts.append(f"text {text['track_a']}~{text['track_b']} Jaccard {text['jaccard']:.2f}, "
+                     f"contained {text.get('containment', 0):.0%}")
     return " | ".join(parts)

@@ -10,7 +10,8 @@ with a line of text) are not compared: they match too much.
 
 Text: the best Jaccard estimate between any two text sketches (subtitles or speech of one against
 subtitles or speech of the other: a repost may burn in what the source only said) of at least
-`TEXT_MIN_CHARS` characters each; `TEXT_JACCARD` or more is the same text.
+`TEXT_MIN_CHARS` characters each; `TEXT_JACCARD` or more is the same text, and so is one text
+mostly inside the other (`TEXT_CONTAINMENT`, OCR having missed cues of one copy).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vidscribe.fingerprint.pictures import MIRROR
-from vidscribe.fingerprint.text import jaccard
-from vidscribe.transcripts.model import Fingerprint
+from vidscribe.fingerprint.text import SHINGLE, jaccard
+from vidscribe.transcripts.model import Fingerprint, TextSketch
 
 # PDQ bits apart for two frames to be the same picture. bench/clusters.py measures transformed
 # copies (re-encode, crop, mirror, watermark, speed) at a median of 10-30 bits from their source's
@@ -31,6 +32,11 @@ MIN_QUALITY = 50  # PDQ's own advice: hashes of pictures below 50 are not reliab
 COVERAGE = 0.5  # share of one video's hashed time that must match (a shared 2 s intro does not)
 MIN_MATCHED_SECONDS = 1.0  # ... and at least this much footage (two samples)
 TEXT_JACCARD = 0.5  # re-typed subtitles measure 0.6-0.9 in the bench, unrelated recruitment texts < 0.15
+# A repost's OCR often misses whole cues: its text is then mostly inside the source's (real OCR of
+# re-encoded reposts: Jaccard 0.42-0.76, containment 0.86-0.95). Containment counts only for texts
+# long enough not to be one shared slogan.
+TEXT_CONTAINMENT = 0.8
+CONTAINED_MIN_CHARS = 20
 TEXT_MIN_CHARS = 12  # shorter texts ("联系我们") are shared by unrelated clips
 SPAN_GAP = 1.0  # matched frames this close (seconds, in both videos) form one span of evidence
 
@@ -55,6 +61,7 @@ class TextMatch:
     jaccard: float  # estimated from the sketches
     chars_a: int
     chars_b: int
+    containment: float = 0.0  # estimated share of the shorter text's shingles found in the other
 
 
 @dataclass
@@ -182,8 +189,21 @@ def compare_text(a: Fingerprint, b: Fingerprint) -> TextMatch | None:
                 continue
             j = jaccard(x.minhash, y.minhash)
             if best is None or j > best.jaccard:
-                best = TextMatch(x.track, y.track, round(j, 3), x.chars, y.chars)
+                best = TextMatch(x.track, y.track, round(j, 3), x.chars, y.chars, round(containment(j, x, y), 3))
     return best
+
+
+def containment(j: float, a: TextSketch, b: TextSketch) -> float:
+    """|A & B| / min(|A|, |B|) from the Jaccard estimate and the texts' shingle counts."""
+    na, nb = (max(1, t.chars - SHINGLE + 1) for t in (a, b))
+    return min(1.0, j / (1 + j) * (na + nb) / min(na, nb))
+
+
+def same_text(text: TextMatch | None) -> bool:
+    if text is None:
+        return False
+    return text.jaccard >= TEXT_JACCARD or (text.containment >= TEXT_CONTAINMENT
+                                           and min(text.chars_a, text.chars_b) >= CONTAINED_MIN_CHARS)
 
 
 def compare(a: Fingerprint, b: Fingerprint, pa: Prepared | None = None, pb: Prepared | None = None) -> PairEvidence:
@@ -193,4 +213,4 @@ def compare(a: Fingerprint, b: Fingerprint, pa: Prepared | None = None, pb: Prep
     return PairEvidence(footage=spans, coverage=round(coverage, 3), matched_seconds=round(seconds, 3),
                         median_bits=bits, text=text,
                         same_footage=same_footage(coverage, seconds),
-                        same_text=text is not None and text.jaccard >= TEXT_JACCARD)
+                        same_text=same_text(text))
