@@ -9,8 +9,9 @@ index of 10,000.
    reposted once per transformation (TRANSFORMS: re-encode, crop to another aspect ratio, mirror,
    mirror + crop, trim, speed 1.25x, watermark, new subtitles burned over the old, letterbox, blurred
    padding, zoom, colour, and a combination), and its subtitle text re-typed ("retyped": a video with
-   that text only; "partial text": half of its cues, as when OCR misses some in a re-encode). Every video is fingerprinted (the stage's own functions; pictures through PyAV)
-   and added to a real index in a shuffled order. Reported per class: recall (the repost matched
+   that text only; "partial text": half of its cues, as when OCR misses some in a re-encode). Every
+   video is fingerprinted (the stage's own functions; pictures through PyAV) and added to a real
+   index in a shuffled order. Lookalikes: per family, clips with a small figure over its backdrop. Reported per class: recall (the repost matched
    its source directly, and the two in one cluster), false matches (a repost of that class matched
    to a clip of another source, same family or not) and the median distance of its closest frames.
    The text of subtitles comes from the generator here, not from OCR: what OCR makes of a re-typed
