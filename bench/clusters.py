@@ -7,19 +7,21 @@ index of 10,000.
    that share a backdrop, a 1.5 s channel intro and the subtitle font and style (the hard negatives:
    unrelated clips that look alike), landscape and portrait families in turn. Every source is
    reposted once per transformation (TRANSFORMS: re-encode, crop to another aspect ratio, mirror,
-   mirror + crop, trim, speed 1.25x, watermark, new subtitles burned over the old, letterbox, blurred
-   padding, zoom, colour, and a combination), and its subtitle text re-typed ("retyped": a video with
-   that text only; "partial text": half of its cues, as when OCR misses some in a re-encode). Every
-   video is fingerprinted (the stage's own functions; pictures through PyAV) and added to a real
-   index in a shuffled order. Lookalikes: per family, clips with a small figure over its backdrop. Reported per class: recall (the repost matched
-   its source directly, and the two in one cluster), false matches (a repost of that class matched
-   to a clip of another source, same family or not) and the median distance of its closest frames.
-   The text of subtitles comes from the generator here, not from OCR: what OCR makes of a re-typed
-   subtitle is the subtitle benchmarks' business.
-2. Speed. `--videos` synthetic fingerprints (a portrait clip's: 16 kept frames, 6 stored variants
-   of 14, 2 text sketches, random hashes) are loaded into an index; then 20 new videos are added one by one through
-   `index.add_video` (candidate lookup, comparison, key insertion, one transaction each). Baseline
-   in the same run: the same new video compared with every indexed fingerprint (a pairwise scan).
+   mirror + crop, trim, speed 1.25x, watermark, new subtitles burned over the old, letterbox,
+   blurred padding, zoom, colour, and a combination), and its subtitle text re-typed ("retyped": a
+   video with that text only; "partial text": half of its cues, as when OCR misses some in a
+   re-encode). Every video is fingerprinted (the stage's own functions; pictures through PyAV) and
+   added to a real index in a shuffled order. Lookalikes: per family, clips with a small figure over
+   its backdrop. Reported per class: recall (the repost matched its source directly, and the two in
+   one cluster), false matches (a repost of that class matched to a clip of another source, same
+   family or not) and the median distance of its closest frames. The text of subtitles comes from
+   the generator here, not from OCR: what OCR makes of a re-typed subtitle is the subtitle
+   benchmarks' business.
+2. Speed. `--videos` synthetic fingerprints (a portrait clip's: 16 kept frames, 6 stored variants of
+   14, 2 text sketches, random hashes) are loaded into an index; then 20 new videos are added one by
+   one through `index.add_video` (candidate lookup, comparison, key insertion, one transaction
+   each). Baseline in the same run: the same new video compared with every indexed fingerprint (a
+   pairwise scan).
 """
 
 from __future__ import annotations
