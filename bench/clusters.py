@@ -223,7 +223,8 @@ def bulk_load(conn: sqlite3.Connection, fps: list[Fingerprint]) -> None:
                                (f"v{i}", index.pack_fingerprint(fp)))
             num = cur.lastrowid
             stored = keys.packed(prepare(fp), stored_only=True)
-            conn.execute("UPDATE videos SET hashes = ? WHERE num = ?", (stored.tobytes(), num))
+            conn.execute("UPDATE videos SET hashes = ?, sketches = ? WHERE num = ?",
+                         (stored.tobytes(), keys.pack_sketches(fp), num))
             conn.executemany("INSERT OR IGNORE INTO frame_keys VALUES (?, ?)",
                              ((k, num) for k in keys.frame_keys(stored)))
             conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in keys.text_keys(fp)))

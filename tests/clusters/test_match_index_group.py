@@ -96,6 +96,19 @@ def test_retyped_text_matches_and_unrelated_text_does_not():
     assert compare(short, _fingerprint(_scene(10), "联系我们")).text is None  # too short to mean anything
 
 
+def test_a_copy_missing_half_its_cues_matches_by_containment():
+    lines = subtitle_text(11, phrases=12)
+    full = _fingerprint(_scene(1), "".join(lines))
+    half = _fingerprint(_scene(2), retype(lines[:3], 5))
+    ev = compare(full, half)
+    assert ev.text is not None and ev.text.jaccard < 0.5 and ev.text.containment >= 0.7 and ev.same_text
+    assert keys.text_keys(full) & keys.text_keys(half)  # and the LSH bands find it
+    slogan = "加入俄罗斯军队签约奖金每月工资"  # one shared slogan: too short to say the clips are one
+    ad = _fingerprint(_scene(3), "".join(subtitle_text(12)) + slogan)
+    ev = compare(ad, _fingerprint(_scene(4), slogan))
+    assert ev.text is not None and ev.text.containment >= 0.7 and not ev.same_text
+
+
 def test_featureless_frames_are_not_compared():
     flat = [np.full((180, 320), 40, np.uint8) for _ in range(3)]
     assert not compare(_fingerprint(flat), _fingerprint(flat)).match

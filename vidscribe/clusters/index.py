@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 
 from vidscribe.clusters import keys
-from vidscribe.clusters.match import compare, prepare
+from vidscribe.clusters.match import compare, compare_sketches, prepare, same_text
 from vidscribe.corpus.values import video_url
+from vidscribe.fingerprint.text import PERMUTATIONS
 from vidscribe.transcripts.model import Fingerprint, Transcript, from_jsonable, to_jsonable
 from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
 
 INDEX_FILE = "clusters.sqlite"
-INDEX_FORMAT = 3  # bump when keys or evidence change: an index of another format is rebuilt
+INDEX_FORMAT = 4  # bump when keys or evidence change: an index of another format is rebuilt
 MAX_CANDIDATES = 400  # compared in full, those with the most shared keys first
 _IN_BATCH = 500  # keys per SELECT ... IN (...)
 
@@ -40,7 +41,8 @@ _DDL = [
         num INTEGER PRIMARY KEY, video_id TEXT NOT NULL UNIQUE, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
         upload_date TEXT, uploader TEXT, uploader_id TEXT, url TEXT, title TEXT,
         fingerprint BLOB,  -- JSON, zlib-compressed; null when the video has none yet
-        hashes BLOB  -- the stored hashes packed, 32 bytes each, for the quick check
+        hashes BLOB,  -- the stored hashes packed, 32 bytes each, for the quick check
+        sketches BLOB  -- the text sketches packed (keys.pack_sketches), for the quick check
     )""",
     "CREATE TABLE IF NOT EXISTS frame_keys (key INTEGER NOT NULL, num INTEGER NOT NULL, PRIMARY KEY (key, num)) "
     "WITHOUT ROWID",
@@ -138,7 +140,9 @@ def candidates(conn: sqlite3.Connection, fp: Fingerprint, query: np.ndarray, exc
     chosen = [num for num, blob in _column(conn, "hashes", nums)
               if blob and keys.near(query[sorted(hits[num])], np.frombuffer(blob, np.uint8).reshape(-1, 32))]
     texts = Counter(num for _, num in _lookup(conn, "text_keys", keys.text_keys(fp)) if num != exclude)
-    return list(dict.fromkeys([*chosen, *(num for num, _ in texts.most_common(MAX_CANDIDATES))]))
+    alike = [num for num, blob in _column(conn, "sketches", [n for n, _ in texts.most_common(MAX_CANDIDATES)])
+             if same_text(compare_sketches(fp.texts, keys.unpack_sketches(blob, PERMUTATIONS)))]
+    return list(dict.fromkeys([*chosen, *alike]))
 
 
 def add_fingerprint(conn: sqlite3.Connection, num: int, fp: Fingerprint) -> int:
@@ -158,7 +162,8 @@ def add_fingerprint(conn: sqlite3.Connection, num: int, fp: Fingerprint) -> int:
                          (min(num, other_num), max(num, other_num),
                           json.dumps(to_jsonable(evidence), separators=(",", ":"))))
             found += 1
-    conn.execute("UPDATE videos SET hashes = ? WHERE num = ?", (stored.tobytes(), num))
+    conn.execute("UPDATE videos SET hashes = ?, sketches = ? WHERE num = ?",
+                 (stored.tobytes(), keys.pack_sketches(fp), num))
     conn.executemany("INSERT OR IGNORE INTO frame_keys VALUES (?, ?)",
                      ((k, num) for k in sorted(keys.frame_keys(stored))))
     conn.executemany("INSERT OR IGNORE INTO text_keys VALUES (?, ?)", ((k, num) for k in sorted(keys.text_keys(fp))))
