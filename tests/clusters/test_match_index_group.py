@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from vidscribe.clusters import index, keys
 from vidscribe.clusters.export import COLUMNS, cluster_rows, write_clusters
 from vidscribe.clusters.group import build_clusters, describe
-from vidscribe.clusters.match import compare, prepare
+from vidscribe.clusters.match import compare, compare_sketches, prepare, same_text
 from vidscribe.clusters.synthetic import retype, subtitle_text
 from vidscribe.fingerprint.pictures import hamming_hex, hash_frame, variant_names
 from vidscribe.fingerprint.text import PERMUTATIONS, minhash, normalise, shingles
@@ -169,7 +169,20 @@ def test_text_bands_find_retyped_text():
     a = _fingerprint(_scene(1), "".join(lines))
     b = _fingerprint(_scene(2), retype(lines, 4))
     assert keys.text_keys(a) & keys.text_keys(b)
-    assert not keys.text_keys(a) & keys.text_keys(_fingerprint(_scene(3), "".join(subtitle_text(4))))
+    unpacked = keys.unpack_sketches(keys.pack_sketches(b), PERMUTATIONS)
+    assert [(s.chars, s.minhash) for s in unpacked] == [(s.chars, s.minhash) for s in b.texts]
+    assert same_text(compare_sketches(a.texts, unpacked))  # the quick check passes it
+
+
+def test_text_quick_check_drops_unrelated_texts_sharing_a_band():
+    """Recruitment texts share phrases, so bands of two values collide; the quick check drops them."""
+    a = _fingerprint(_scene(1), "".join(subtitle_text(3)))
+    collided = 0
+    for seed in range(4, 40):
+        other = _fingerprint(_scene(2), "".join(subtitle_text(seed)))
+        collided += bool(keys.text_keys(a) & keys.text_keys(other))
+        assert not same_text(compare_sketches(a.texts, other.texts))
+    assert collided  # the case is exercised
 
 
 def test_update_follows_the_store_and_rebuild_agrees(tmp_path: Path):
