@@ -105,3 +105,13 @@ def test_clusters_api(client: TestClient, corpus):
     assert client.get("/api/clusters", params={"min_size": 3}).json()["clusters"] == []
     bad = client.get("/api/clusters", params={"min_size": "many"})
     assert bad.status_code == 400 and "min_size" in bad.json()["error"]
+
+
+def test_clusters_api_says_when_the_index_cannot_be_written(tmp_path: Path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "clusters.sqlite").mkdir()  # a folder where the database should be
+    settings = Settings.load(env={}, data=str(data), redis_url="redis://127.0.0.1:9/0")
+    with TestClient(create_app(settings, background=False, allowed_hosts=["testserver"])) as c:
+        response = c.get("/api/clusters")
+    assert response.status_code == 503 and "repost index" in response.json()["error"]

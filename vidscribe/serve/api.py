@@ -134,7 +134,10 @@ async def clusters(request: Request) -> Response:
         min_size = queries.int_param(request.query_params, "min_size", 2, 2, 1_000_000)
     except BadQuery as e:
         raise HTTPException(400, str(e)) from None
-    found, stats = await run_in_threadpool(find_clusters, _corpus(request).store)
+    try:
+        found, stats = await run_in_threadpool(find_clusters, _corpus(request).store)
+    except VidscribeError as e:  # a read-only data root, a full disk
+        raise HTTPException(503, str(e)) from None
     found = [c for c in found if len(c.videos) >= min_size]
     return _json({"clusters": clusters_json(found), "index": dataclasses.asdict(stats) if stats else None})
 
