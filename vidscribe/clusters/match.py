@@ -126,19 +126,9 @@ def distances(a: Prepared, b: Prepared) -> tuple[np.ndarray, np.ndarray, np.ndar
     y = b.bits[:, bv].reshape(-1, 256).astype(np.float32) * 2 - 1
     d = ((256 - x @ y.T) / 2).round().astype(np.int32).reshape(na, len(av), nb, len(bv))
     valid = a.present[:, av][:, :, None, None] & b.present[:, bv][None, None, :, :]
-    valid &= _consistent(a.variants, b.variants, av, bv)[None, :, None, :]
     d = np.where(valid, d, 256).transpose(0, 2, 1, 3).reshape(na, nb, -1)
     best = d.argmin(axis=2)
     return d.min(axis=2), av[best // len(bv)], bv[best % len(bv)]
-
-
-def _consistent(va: list[str], vb: list[str], av: np.ndarray, bv: np.ndarray) -> np.ndarray:
-    """(a variant, b variant) pairs that can show one picture: the whole frame (or its mirror) of
-    either side against any region of the other, or the same region of both (both zoomed, both
-    without the bottom band); not two different regions (one's 1:1 crop against the other's top)."""
-    base_a = [va[i].rstrip(MIRROR) for i in av]
-    base_b = [vb[j].rstrip(MIRROR) for j in bv]
-    return np.array([[x == "full" or y == "full" or x == y for y in base_b] for x in base_a], bool)
 
 
 def _spans(a: Prepared, b: Prepared, d: np.ndarray, va: np.ndarray, vb: np.ndarray) -> list[Span]:
