@@ -2,8 +2,7 @@
 `Fingerprint`s.
 
 Footage: every variant of one video's kept frames (mirrors included) against the unmirrored
-variants of the other's, in the pairs that can show one picture (`_consistent`); a frame pair
-within `FRAME_MATCH_BITS` matches. The videos share footage
+variants of the other's; a frame pair within `FRAME_MATCH_BITS` matches. The videos share footage
 when the matched frames cover `COVERAGE` of either video's hashed time (a trimmed repost is all
 inside its source; a clip inside a compilation is all inside the compilation) and at least
 `MIN_MATCHED_SECONDS`. Frames PDQ rates below `MIN_QUALITY` (flat pictures, a plain background
