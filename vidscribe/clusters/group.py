@@ -107,12 +107,16 @@ def build_clusters(pairs: list[tuple[str, str, dict[str, Any]]], videos: dict[st
     return out
 
 
+_REGION_WORDS = {"inner": "borders cut", "zoom": "zoomed in", "top": "bottom band cut"}
+
+
 def _variant_words(a: str, b: str) -> str:
+    """How one picture was made from the other, from the variants that matched: "mirrored, crop 9:16"."""
     words = []
     if a.endswith("~") != b.endswith("~"):
         words.append("mirrored")
-    shapes = {v.rstrip("~") for v in (a, b)} - {"full"}
-    words += [f"crop {s}" if s != "inner" else "borders cut" for s in sorted(shapes)]
+    regions = {v.rstrip("~") for v in (a, b)} - {"full"}
+    words += [_REGION_WORDS.get(r, f"crop {r}") for r in sorted(regions)]
     return ", ".join(words)
 
 
