@@ -16,7 +16,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY vidscribe ./vidscribe
-RUN pip install --no-cache-dir . \
+# pdqhash (PDQ hashes, the fingerprint stage) is built from source: a compiler only for the install.
+RUN apt-get update && apt-get install -y --no-install-recommends g++ \
+    && pip install --no-cache-dir . \
+    && apt-get purge -y --auto-remove g++ && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 vidscribe \
     && mkdir /data && chown vidscribe:vidscribe /data
 

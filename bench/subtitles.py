@@ -286,6 +286,56 @@ def cached_naive(path: Path, engine) -> tuple[list[Pred], int, float]:
     return preds, calls, wall
 
 
+@dataclass
+class PlainCheck:
+    """Issue 12, item 8: per difficulty class, the true subtitle lines the stage read worse than plain
+    OCR of the whole frame at the middle of the cue (each line's CER against the best-matching line of
+    either reading), and better; a missed cue counts as read worse wherever plain OCR reads the line."""
+
+    lines: int = 0
+    worse: int = 0
+    better: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+def _line_cer(line: str, candidates: list[str]) -> float:
+    return min((cer(c, line) for c in candidates), default=1.0)
+
+
+def plain_check(path: Path, engine, preds: list[Pred], truth: list[Truth],
+                checks: dict[str, PlainCheck]) -> None:
+    """Compare each true cue's lines as the stage read them with plain full-frame OCR (PP-OCR alone,
+    no crop, scaling, masking or second reader) of the frame in the middle of the cue."""
+    cues = [t for t in truth if t.end > t.start]
+    if not cues:
+        return
+    by_truth = {j: preds[i] for i, j, _ in match(preds, truth)}
+    wanted = sorted(((t.start + t.end) / 2, n) for n, t in enumerate(cues))
+    with FrameReader(path) as reader:
+        frames = dict(zip((n for _, n in wanted), (f.copy() for _, f in reader.frames(times=[w for w, _ in wanted])),
+                          strict=False))
+    for n, t in enumerate(cues):
+        if n not in frames:
+            continue
+        plain = [ln.text for ln in engine.read(frames[n]) if ln.text.strip()]
+        pred = by_truth.get(truth.index(t))
+        ours = pred.text.split("\n") if pred else []
+        for line in (x for x in t.text.split("\n") if squash(x)):
+            got, ref = _line_cer(line, ours), _line_cer(line, plain)
+            for k in t.classes or ("plain",):
+                check = checks.setdefault(k, PlainCheck())
+                check.lines += 1
+                if got > ref + 1e-9:
+                    check.worse += 1
+                    if len(check.examples) < 4:
+                        best = min(plain, key=lambda c: cer(c, line), default="")
+                        check.examples.append(f"{path.stem} {t.start:.2f}s {line!r}: stage "
+                                              f"{min(ours, key=lambda c: cer(c, line), default='')!r} "
+                                              f"({got:.2f}), plain {best!r} ({ref:.2f})")
+                elif got < ref - 1e-9:
+                    check.better += 1
+
+
 class CountingEngine:
     """The engine, counting its OCR calls (every kind: samples, band crops, overlay reads)."""
 
@@ -334,6 +384,7 @@ def _leaks(preds: list[Pred], screen: list[Truth]) -> int:
 def run_group(group: str, clips, paths: dict[str, Path], engine, args) -> None:
     runs: list[Run] = []
     tallies: dict[str, dict[str, ClassTally]] = {"ours": {}, "naive": {}}
+    checks: dict[str, PlainCheck] = {}
     for clip in clips:
         path = paths[clip.name]
         still = getattr(clip, "still", False)
@@ -366,6 +417,8 @@ def run_group(group: str, clips, paths: dict[str, Path], engine, args) -> None:
         runs.append(Run(clip.name, "ours", duration, s, wall, counting.calls, ex.timings if ex else None, cpu, notes,
                         screen))
         tally_classes(preds, truth, tallies["ours"])
+        if args.plain_check and not still:
+            plain_check(path, engine, preds, truth, checks)
         if args.verbose and ex:
             print(f"\n{clip.name}: band {ex.band}, bands {ex.bands}")
             for c in ex.cues:
@@ -438,6 +491,13 @@ def run_group(group: str, clips, paths: dict[str, Path], engine, args) -> None:
                   f"{sum(getattr(tm, 'script_calls', 0) for tm in tms)} Cyrillic reads, in a worker thread "
                   f"overlapping decoding), total {split['total']:.2f} s; process CPU time {cpu:.2f} s "
                   f"({cpu / max(1e-9, split['total']):.2f} cores busy on average)")
+    if checks:
+        print(f"\nread worse than plain full-frame OCR ({group}): true lines the stage read worse / better "
+              f"than PP-OCR on the whole middle frame of the cue (missed cues count as worse)")
+        for k, ch in checks.items():
+            print(f"  {k:11} {ch.worse:4d} worse  {ch.better:4d} better  of {ch.lines:4d} lines")
+            for example in ch.examples:
+                print(f"      {example}")
     if any(tallies["ours"].values()) and group != "current":
         print(f"\nper class ({group}): F1 / mean CER / mean start, end error (s) / true cues")
         print(f"{'class':11} {'ours F1':>8} {'CER':>7} {'start':>6} {'end':>6} {'naive F1':>9} {'cues':>5}")
@@ -463,6 +523,9 @@ def main() -> int:
     parser.add_argument("--clips", type=Path, default=Path(tempfile.gettempdir()) / "vidscribe-bench-subtitles")
     parser.add_argument("--only", action="append", help="run only clips whose name contains this")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive reference")
+    parser.add_argument("--plain-check", action="store_true",
+                        help="compare every true line as the stage read it with plain OCR of the whole frame "
+                             "(issue 12, item 8)")
     parser.add_argument("--make-only", action="store_true", help="only generate the clips")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every cue")
     args = parser.parse_args()

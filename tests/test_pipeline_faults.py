@@ -100,7 +100,8 @@ def test_a_still_image_is_read_as_a_still_through_every_stage(name, args, tmp_pa
     video_id = result.stdout.split("\t")[0]
     transcript = Store(data_root).load(video_id)
     assert {name: s.status for name, s in transcript.stages.items()} == {
-        "media": "done", "speech": "skipped", "subtitles": "done", "align": "done", "analysis": "done"}
+        "media": "done", "speech": "skipped", "subtitles": "done", "align": "done", "analysis": "done",
+        "fingerprint": "done"}
     assert transcript.subtitles.still and transcript.subtitles.cues == []
     assert not transcript.video.has_audio
 

@@ -423,6 +423,7 @@ def main() -> None:
 
 from vidscribe import (  # noqa: E402  (each registers its commands on `cli`)
     cli_bundle,  # noqa: F401  (bundle, verify)
+    cli_clusters,  # noqa: F401  (clusters)
     cli_corpus,  # noqa: F401  (show, search, index, export)
     cli_listings,  # noqa: F401  (watch add/list/remove)
 )

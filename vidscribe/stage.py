@@ -23,6 +23,7 @@ STAGE_MODULES: dict[str, str] = {
     "subtitles": "vidscribe.subtitles",
     "align": "vidscribe.align",
     "analysis": "vidscribe.analysis.stage",
+    "fingerprint": "vidscribe.fingerprint",
 }
 
 

@@ -12,18 +12,20 @@ def transcript(**statuses: str) -> Transcript:
 
 
 def test_downstream_follows_what_each_stage_reads():
-    assert downstream("speech") == ["speech", "align", "analysis"]
-    assert downstream("subtitles") == ["subtitles", "align", "analysis"]
+    assert downstream("speech") == ["speech", "align", "analysis", "fingerprint"]
+    assert downstream("subtitles") == ["subtitles", "align", "analysis", "fingerprint"]
     assert downstream("analysis") == ["analysis"]
+    assert downstream("fingerprint") == ["fingerprint"]
 
 
 def test_stages_to_run():
-    assert stages_to_run(transcript(media="done")) == ["speech", "subtitles", "align", "analysis"]
-    done = dict(media="done", speech="done", subtitles="done", align="done", analysis="done")
+    assert stages_to_run(transcript(media="done")) == ["speech", "subtitles", "align", "analysis", "fingerprint"]
+    done = dict(media="done", speech="done", subtitles="done", align="done", analysis="done", fingerprint="done")
     assert stages_to_run(transcript(**done)) == []
-    assert stages_to_run(transcript(**{**done, "subtitles": "failed"})) == ["subtitles", "align", "analysis"]
+    assert stages_to_run(transcript(**{**done, "subtitles": "failed"})) == ["subtitles", "align", "analysis",
+                                                                           "fingerprint"]
     assert stages_to_run(transcript(**{**done, "speech": "skipped"})) == []
-    assert stages_to_run(transcript(**done), stage="speech") == ["speech", "align", "analysis"]
+    assert stages_to_run(transcript(**done), stage="speech") == ["speech", "align", "analysis", "fingerprint"]
 
 
 def test_timeouts_grow_with_duration():

@@ -125,6 +125,23 @@ def status(request: Request) -> Response:
     return _json({**counts, **corpus.status(), "write_enabled": bool(corpus.settings.api_token)})
 
 
+async def clusters(request: Request) -> Response:
+    """GET /api/clusters?min_size=N: reposts, as `vidscribe clusters --format json` (the index
+    brought up to date first)."""
+    from vidscribe.clusters import clusters_json, find_clusters
+
+    try:
+        min_size = queries.int_param(request.query_params, "min_size", 2, 2, 1_000_000)
+    except BadQuery as e:
+        raise HTTPException(400, str(e)) from None
+    try:
+        found, stats = await run_in_threadpool(find_clusters, _corpus(request).store)
+    except VidscribeError as e:  # a read-only data root, a full disk
+        raise HTTPException(503, str(e)) from None
+    found = [c for c in found if len(c.videos) >= min_size]
+    return _json({"clusters": clusters_json(found), "index": dataclasses.asdict(stats) if stats else None})
+
+
 def openapi(request: Request) -> Response:
     """GET /api/openapi.json: this API described as OpenAPI 3.1."""
     return _json(document())

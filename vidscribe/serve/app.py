@@ -53,6 +53,7 @@ def routes() -> list[Route]:
         Route("/api/accounts", api.accounts),
         Route("/api/account", api.account),
         Route("/api/status", api.status),
+        Route("/api/clusters", api.clusters),
         Route("/api/openapi.json", api.openapi),
         Route("/api/enqueue", api.enqueue, methods=["POST"]),
         Route("/api/reprocess", api.reprocess, methods=["POST"]),

@@ -64,6 +64,9 @@ def document() -> dict[str, Any]:
         "/api/account": _get("One account: videos, findings aggregated by value, timeline",
                              [_q("name", "the account", required=True)], not_found=True),
         "/api/status": _get("Videos per stage and state, failures, queue, catalog and index freshness"),
+        "/api/clusters": _get("Reposts: videos showing the same footage or text, first poster first, with the "
+                              "evidence of every match (as `vidscribe clusters --format json`)",
+                              [{"name": "min_size", "in": "query", "schema": {"type": "integer", "minimum": 2}}]),
         "/api/openapi.json": _get("This description"),
         "/api/enqueue": _post("Queue sources (URLs) for the workers, as `vidscribe enqueue`", {
             "type": "object", "required": ["sources"],

@@ -170,6 +170,40 @@ class Finding:
 
 
 @dataclass
+class FrameHash:
+    """A picture kept for matching reposts: the first sampled frame of a stretch whose picture stays
+    close to it, `start` to `end` (the next kept frame or the end), as PDQ hashes (64 hex digits)."""
+
+    start: float
+    end: float
+    quality: int  # PDQ quality of the whole frame, 0..100 (featureless pictures score low)
+    hashes: list[str] = field(default_factory=list)  # one per Fingerprint.variants; "" where it does not apply
+
+
+@dataclass
+class TextSketch:
+    """A MinHash of one text track's character shingles (normalised: simplified script, no
+    punctuation or spaces), to find the same text re-typed or re-read."""
+
+    track: str  # "subtitles" (cues and screen text) or "speech"
+    chars: int  # characters after normalisation
+    minhash: list[int] = field(default_factory=list)  # Fingerprint.permutations values
+
+
+@dataclass
+class Fingerprint:
+    """What `vidscribe clusters` matches videos by: hashes of the pictures and sketches of the text."""
+
+    algorithm: str = "pdq"
+    variants: list[str] = field(default_factory=list)  # e.g. full, full~ (mirrored), inner, 9:16, 1:1
+    frames: list[FrameHash] = field(default_factory=list)
+    texts: list[TextSketch] = field(default_factory=list)
+    sample_every: float = 0.0  # seconds between sampled frames
+    shingle: int = 0  # characters per text shingle
+    permutations: int = 0  # MinHash values per sketch
+
+
+@dataclass
 class StageRecord:
     status: StageStatus
     seconds: float = 0.0
@@ -245,6 +279,7 @@ class Transcript:
     aligned: list[AlignedLine] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # filled by the analysis stage
     provenance: Provenance | None = None  # set by the media stage when it fetches (None in older files)
+    fingerprint: Fingerprint | None = None  # filled by the fingerprint stage (vidscribe clusters)
 
     def to_dict(self) -> dict[str, Any]:
         data = to_jsonable(self)
