@@ -115,6 +115,15 @@ def test_stage_tools_name_the_libraries_and_the_model():
     assert output_hashes({"a.jpg": b"x", "b.srt": "y"}, ["a.jpg"]) == {"a.jpg": hashlib.sha256(b"x").hexdigest()}
 
 
+def test_every_stage_names_its_libraries():
+    """A stage added without a row in STAGE_LIBRARIES would record no library versions."""
+    from vidscribe.evidence.provenance import STAGE_LIBRARIES
+    from vidscribe.stage import MEDIA_STAGE, STAGE_MODULES
+
+    assert set(STAGE_LIBRARIES) == {MEDIA_STAGE, *STAGE_MODULES}
+    assert stage_tools("fingerprint")["pdqhash"]
+
+
 def test_a_stage_run_records_its_tools_and_the_hashes_of_its_files(clips, data_root):
     store = Store(data_root)
     video_id = read_transcript(media_only(str(clips["small"]), data_root)).video.id

@@ -43,6 +43,7 @@ STAGE_LIBRARIES: dict[str, tuple[str, ...]] = {
     "subtitles": ("av", "opencv-python", "tesserocr", "opencc"),
     "align": (),
     "analysis": ("phonenumbers", "opencv-python"),  # opencv-python: the QR code reader
+    "fingerprint": ("pdqhash", "av", "opencv-python", "opencc"),  # av: frames; opencc: text folded to simplified
 }
 # The OCR engine's own libraries, by `subtitles.engine`.
 OCR_LIBRARIES: dict[str, tuple[str, ...]] = {"rapidocr": ("rapidocr_onnxruntime", "onnxruntime"),
