@@ -65,7 +65,9 @@ def document() -> dict[str, Any]:
                              [_q("name", "the account", required=True)], not_found=True),
         "/api/status": _get("Videos per stage and state, failures, queue, catalog and index freshness"),
         "/api/openapi.json": _get("This description"),
-        "/api/enqueue": _post("Queue sources (URLs) for the workers, as `vidscribe enqueue`", {
+        "/api/enqueue": _post("Queue sources (URLs) for the workers, as `vidscribe enqueue`: a channel, "
+                              "playlist, feed or page URL is listed and its entries queued (status "
+                              "\"listed\", with the listing's taken and skipped entries)", {
             "type": "object", "required": ["sources"],
             "properties": {"sources": _STRINGS, "force": {"type": "boolean"}}}),
         "/api/reprocess": _post("Run a stage again from stored media, as `vidscribe reprocess`", {
