@@ -250,6 +250,19 @@ def _queued(results: list[dict[str, Any]]) -> bool:
     return any(r["status"] == "queued" or _queued(r.get("entries") or []) for r in results)
 
 
+async def enqueue(request: Request) -> Response:
+    """POST /api/enqueue {"sources": [URL, ...], "force": false}: queue sources for the workers. A
+    listing URL is listed here (with the server's listing settings) and its entries queued: its
+    result has status "listed", the listing's `taken`/`skipped` entries and one result per entry."""
+    _require_token(request)
+    data = await _body(request)
+    sources = _strings(data, "sources", MAX_SOURCES)
+    if not sources:
+        raise HTTPException(400, "give at least one source")
+    results = await run_in_threadpool(_enqueue, _corpus(request), sources, bool(data.get("force")))
+    return _json({"results": results}, status=202 if _queued(results) else 200)
+
+
 def _check_stage(stage: Any) -> str | None:
     if stage is None:
         return None
