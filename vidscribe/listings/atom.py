@@ -93,9 +93,11 @@ def _rest(response: Any, url: str, have: int, deadline: float) -> Iterator[bytes
     while chunk := response.read(READ_CHUNK):
         have += len(chunk)
         if have > MAX_FEED_BYTES:
-            raise FeedRefused(f"refused: the feed is larger than {MAX_FEED_BYTES // 1024**2} MiB", source=url)
+            raise FeedRefused(f"refused: an XML document larger than {MAX_FEED_BYTES / 1024**2:g} MiB is not read "
+                              "as a feed", source=url)
         if time.monotonic() > deadline:
-            raise FeedRefused("refused: the feed took too long to read", source=url, permanent=False)
+            raise FeedRefused("refused: the XML document took too long to read as a feed", source=url,
+                              permanent=False)
         yield chunk
 
 
