@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from vidscribe import __version__
+from vidscribe import __version__, locks
 from vidscribe.atomic import atomic_open
 from vidscribe.errors import VidscribeError
 from vidscribe.evidence import signing
@@ -90,17 +89,8 @@ def read_locked(store: Store, video_id: str) -> Iterator[None]:
     """A shared hold of the video's lock: no writer (they hold it exclusively) changes its folders
     meanwhile. Opens the lock file read-only and never creates it, so the store is left as it was
     (a store where nothing ever wrote under a lock has no writer to wait for)."""
-    try:
-        f = open(store.transcript_dir(video_id) / ".lock", "rb")  # noqa: SIM115 (closed below)
-    except FileNotFoundError:
+    with locks.shared(store.transcript_dir(video_id) / ".lock"):
         yield
-        return
-    with f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 def video_files(store: Store, video_id: str, warnings: list[str] | None = None) -> list[tuple[str, Path]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import re
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vidscribe import locks
 from vidscribe.atomic import atomic_write
 from vidscribe.errors import SourceError
 from vidscribe.listings.choose import Choice, Entry
@@ -91,14 +91,8 @@ class ListingLedger:
 
     @contextlib.contextmanager
     def locked(self, listing_id: str) -> Iterator[None]:
-        folder = self.folder(listing_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / ".lock", "a+b") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        with locks.exclusive(self.folder(listing_id) / ".lock"):
+            yield
 
     def record_run(self, run: Run, listing: Listing | None = None, url: str | None = None,
                    entries: list[Entry] | None = None) -> None:

@@ -25,7 +25,7 @@ from vidscribe.listings.choose import Entry
 from vidscribe.listings.dates import entry_date
 from vidscribe.media.ids import url_hash, video_id_from_info
 from vidscribe.media.urls import classify
-from vidscribe.media.ytdl import UNSUPPORTED, classify_download_error, guess_video_id, ydl_options
+from vidscribe.media.ytdl import UNSUPPORTED, classify_download_error, first_text, guess_video_id, ydl_options
 from vidscribe.redact import redact_url
 from vidscribe.settings import Settings
 
@@ -137,7 +137,7 @@ def list_url(url: str, settings: Settings, limit: int = 0) -> Listing | None:
     if info.get("_type") not in ("playlist", "multi_video"):
         return None
     account = account_of(info, default_url=redact_url(ref.url))
-    listing = Listing(ref.url, _text(info, "title"), _text(info, "extractor_key"), account)
+    listing = Listing(ref.url, first_text(info, "title"), first_text(info, "extractor_key"), account)
     for raw in entries:
         _add_entry(listing, raw, settings)
     return listing
@@ -232,7 +232,7 @@ def _add_entry(listing: Listing, raw: dict[str, Any], settings: Settings) -> Non
         listing.refused[redact_url(url)] = "refused: not an http(s) URL"
         return
     own = account_of(raw)
-    listing.entries.append(Entry(key=entry_key(raw, url), url=url, title=_text(raw, "title"),
+    listing.entries.append(Entry(key=entry_key(raw, url), url=url, title=first_text(raw, "title"),
                                  upload_date=entry_date(raw), uploader=own.uploader,
                                  uploader_id=own.uploader_id, channel_url=own.channel_url))
 
@@ -240,15 +240,9 @@ def _add_entry(listing: Listing, raw: dict[str, Any], settings: Settings) -> Non
 def account_of(info: dict[str, Any], default_url: str | None = None) -> Account:
     """The account fields yt-dlp gives for a listing or an entry (`default_url`: the listing's own
     URL, the channel URL when the listing names none)."""
-    url = _text(info, "channel_url", "uploader_url")
-    return Account(uploader=_text(info, "uploader", "channel", "creator"),
-                   uploader_id=_text(info, "uploader_id", "channel_id"),
+    url = first_text(info, "channel_url", "uploader_url")
+    return Account(uploader=first_text(info, "uploader", "channel", "creator"),
+                   uploader_id=first_text(info, "uploader_id", "channel_id"),
                    channel_url=redact_url(url) if url else default_url)
 
 
-def _text(info: dict[str, Any], *keys: str) -> str | None:
-    for key in keys:
-        value = info.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return None

@@ -12,7 +12,6 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vidscribe.evidence import provenance
 from vidscribe.media import folder
@@ -28,6 +27,7 @@ from vidscribe.media.fetch import (
 )
 from vidscribe.media.limits import too_long
 from vidscribe.media.probe import MediaInfo, probe
+from vidscribe.media.ytdl import first_text
 from vidscribe.redact import redact_url
 from vidscribe.settings import Settings
 from vidscribe.transcripts.model import Provenance, VideoMeta
@@ -61,14 +61,6 @@ def forget_unrecorded(store: Store, video_id: str) -> None:
         shutil.rmtree(store.media_dir(video_id), ignore_errors=True)
 
 
-def _text(info: dict[str, Any], *keys: str) -> str | None:
-    for key in keys:
-        value = info.get(key)
-        if value not in (None, ""):
-            return str(value)
-    return None
-
-
 def video_meta(source: str, fetched: Fetched, media: MediaInfo, data_root: Path) -> VideoMeta:
     info = fetched.info
     try:
@@ -78,22 +70,22 @@ def video_meta(source: str, fetched: Fetched, media: MediaInfo, data_root: Path)
     return VideoMeta(
         id=fetched.video_id,
         source=redact_url(source),  # credentials were for the request only
-        title=_text(info, "title", "fulltitle"),
-        uploader=_text(info, "uploader", "creator", "channel"),
+        title=first_text(info, "title", "fulltitle"),
+        uploader=first_text(info, "uploader", "creator", "channel"),
         duration=round(media.duration, 3),
         width=media.width,
         height=media.height,
         fps=media.fps,
         sha256=fetched.sha256,
-        uploader_id=_text(info, "uploader_id", "channel_id"),
-        channel=_text(info, "channel"),
-        webpage_url=redact_url(_text(info, "webpage_url", "original_url") or "") or None,
-        extractor=_text(info, "extractor_key"),
-        upload_date=_text(info, "upload_date"),
+        uploader_id=first_text(info, "uploader_id", "channel_id"),
+        channel=first_text(info, "channel"),
+        webpage_url=redact_url(first_text(info, "webpage_url", "original_url") or "") or None,
+        extractor=first_text(info, "extractor_key"),
+        upload_date=first_text(info, "upload_date"),
         has_audio=media.has_audio,
         has_video=media.has_video,
         media_file=media_file,
-        channel_url=redact_url(_text(info, "channel_url", "uploader_url") or "") or None,
+        channel_url=redact_url(first_text(info, "channel_url", "uploader_url") or "") or None,
     )
 
 

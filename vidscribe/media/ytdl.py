@@ -131,6 +131,15 @@ def http_error(code: int, source: str) -> VidscribeError:
     return SourceError(status, source=source)
 
 
+def first_text(info: dict[str, Any], *keys: str) -> str | None:
+    """The first of `keys` that yt-dlp's metadata gives a non-empty value for, as text."""
+    for key in keys:
+        value = info.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
 def public_info(info: dict[str, Any]) -> dict[str, Any]:
     """yt-dlp's info without what must not be stored: the cookies and headers (from --cookies) it
     attaches to every format, credentials in URLs, and local paths."""

@@ -10,7 +10,6 @@ title: titles never become paths) can escape the data root.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from vidscribe import locks
 from vidscribe.atomic import atomic_write
 from vidscribe.errors import ConfigError, SourceError, VidscribeError
 from vidscribe.transcripts.model import Transcript
@@ -97,14 +97,8 @@ class Store:
 
         Every writer under `media/<id>/` and `transcripts/<id>/` holds it, so a temporary file found
         there by a holder belongs to a dead process. Not re-entrant: never take it twice."""
-        directory = self.transcript_dir(video_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / ".lock", "a+b") as f:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        with locks.exclusive(self.transcript_dir(video_id) / ".lock"):
+            yield
 
     def update(self, video_id: str, change: Callable[[Transcript], Transcript]) -> Transcript:
         """Load, change and save one transcript under the video's lock."""
