@@ -4,7 +4,6 @@ feed URLs into their entries (`expand_sources`), and `watch add|list|remove` (re
 
 from __future__ import annotations
 
-import dataclasses
 import traceback
 from collections.abc import Mapping
 
@@ -13,13 +12,11 @@ import click
 from vidscribe.cli import QUEUE_CLIENT, cli, settings_options
 from vidscribe.errors import VidscribeError
 from vidscribe.listings.choose import Choice
-from vidscribe.listings.runs import ListingOptions, Taken, expand
+from vidscribe.listings.runs import ListingOptions, Source, Taken, expand_each
 from vidscribe.redact import redact_text
 from vidscribe.settings import Settings
 from vidscribe.terminal import exact_line, one_line
 from vidscribe.transcripts.store import Store
-
-Source = tuple[str, dict[str, str] | None]  # a source to fetch, and the account of the listing it came from
 
 
 def expand_sources(items: list[str], settings: Settings, store: Store, by: str, debug: bool = False,
@@ -27,26 +24,21 @@ def expand_sources(items: list[str], settings: Settings, store: Store, by: str, 
     """Each item as it is, or a listing's entries in its place (one summary line per listing on
     stderr); and how many listings could not be read (each reported on one `error:` line).
     With `force`, entries already stored are taken too."""
-    options = ListingOptions.from_settings(settings)
-    if force:
-        options = dataclasses.replace(options, skip_stored=False)
     out: list[Source] = []
     failures = 0
-    for item in items:
-        try:
-            taken = expand(item, settings, store, by, options)
-        except Exception as e:  # one listing never stops the batch
+    for expansion in expand_each(items, settings, store, by, force=force):
+        if expansion.error is not None:
             failures += 1
+            e = expansion.error
             if debug:
-                click.echo(traceback.format_exc().rstrip(), err=True)
-            reason = str(e) if isinstance(e, VidscribeError) else f"{item}: internal error: {type(e).__name__}: {e}"
+                click.echo("".join(traceback.format_exception(e)).rstrip(), err=True)
+            reason = str(e) if isinstance(e, VidscribeError) else \
+                f"{expansion.item}: internal error: {type(e).__name__}: {e}"
             click.echo(f"error: {reason}", err=True)
             continue
-        if taken is None:
-            out.append((item, None))
-            continue
-        click.echo(summary_line(taken), err=True)
-        out += [(entry.url, taken.account(entry) or None) for entry in taken.choice.taken]
+        if expansion.taken is not None:
+            click.echo(summary_line(expansion.taken), err=True)
+        out += expansion.sources
     return out, failures
 
 

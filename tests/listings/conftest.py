@@ -1,4 +1,4 @@
-"""Listings served from 127.0.0.1: an RSS feed and an HTML page that list generated clips, which a
+"""Listings served from 127.0.0.1: an RSS feed, an Atom feed and an HTML page that list generated clips, which a
 test can change between two runs; the environment of the watch tests' real workers (the real
 redis-server fixtures are in tests/conftest.py)."""
 
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from html import escape
 from pathlib import Path
 
@@ -32,8 +33,8 @@ def listed_clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 @dataclass
 class FeedSite:
-    """An account's feed (`/account/feed.xml`) and page (`/account/page.html`) on the test server;
-    `publish` adds a clip to both, `unpublish` takes it off (the clip itself stays served)."""
+    """An account's feeds (RSS `/account/feed.xml`, Atom `/account/atom.xml`) and page (`/account/page.html`);
+    `publish` adds a clip to all three, `unpublish` takes it off (the clip itself stays served)."""
 
     server: LocalServer
     clips: list[Path]
@@ -70,9 +71,30 @@ class FeedSite:
         self.server.add("account/feed.xml", f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">"
                         f"<channel><title>{escape(self.title)}</title><link>{self.page_url}</link>"
                         f"<description>clips</description>\n{entries}</channel></rss>\n")
+        self.server.add("account/atom.xml", self.atom())
         videos = "".join(f"<video controls src=\"{escape(url)}\"></video>\n" for _, url, _ in self.items)
         self.server.add("account/page.html", f"<!DOCTYPE html><html><head><title>{escape(self.title)}</title>"
                         f"</head><body>\n{videos}</body></html>\n")
+
+    @property
+    def atom_url(self) -> str:
+        return self.server.url("account/atom.xml")
+
+    def atom(self, doctype: str = "") -> str:
+        """The same items as an Atom feed: the clip as the entry's alternate link (an HTML page as a
+        link without rel, for the order links are taken in), `published` from the RSS date, and the
+        feed's author; clip 1 names an author of its own."""
+        entries = []
+        for title, url, pub in self.items:
+            when = f"<published>{parsedate_to_datetime(pub).isoformat()}</published>" if pub else ""
+            own = "<author><name>Reposter</name><uri>https://example.org/@reposter</uri></author>" \
+                if url.endswith(self.clip_path(1)) else ""
+            entries.append(f"<entry><title type=\"html\">{escape(title)}</title><id>{escape(url)}</id>"
+                           f"<link href=\"{escape(self.page_url)}\"/><link rel=\"alternate\" href=\"{escape(url)}\"/>"
+                           f"{when}<updated>2026-12-01T00:00:00Z</updated>{own}</entry>\n")
+        return (f"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n{doctype}<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+                f"<title>{escape(self.title)}</title><id>urn:account</id><updated>2026-12-01T00:00:00Z</updated>"
+                f"<author><name>{escape(self.title)}</name></author>\n{''.join(entries)}</feed>\n")
 
     def fetches(self, n: int) -> int:
         """Whole-file GETs of clip n (yt-dlp's look at a direct link is one, its download another)."""

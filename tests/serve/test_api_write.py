@@ -65,3 +65,41 @@ def test_reprocess_queues_the_stage_and_what_follows(data: Path, redis_url: str,
                                                                   stage_job_id(vid, "analysis")]
     assert missing["status"] == "refused" and "no transcript" in missing["reason"]
     assert get_queue("post", conn).job_ids == [stage_job_id(vid, "align")]  # analysis waits for align
+
+
+def test_enqueue_lists_a_feed_and_queues_its_entries_as_the_command_does(redis_url: str, tmp_path: Path,
+                                                                         http_server):
+    conn = Redis.from_url(redis_url)
+    clips = [f"{http_server.base}/media/clip{n}.mp4" for n in range(3)]
+    items = "".join(f"<item><title>Clip {n}</title><link>{url}</link></item>" for n, url in enumerate(clips))
+    feed = http_server.add("feed.xml", f'<?xml version="1.0"?><rss version="2.0"><channel><title>Recruiter</title>'
+                                       f"<link>{http_server.base}/</link>{items}</channel></rss>")
+    bomb = http_server.add("bomb.xml", '<?xml version="1.0"?><!DOCTYPE feed [<!ENTITY a "aaaaaaaaaa">'
+                                       '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                                       '<feed xmlns="http://www.w3.org/2005/Atom"><title>&b;</title>'
+                                       f'<entry><link href="{clips[0]}"/></entry></feed>')
+    single = "http://127.0.0.1:9/one.mp4"
+    (tmp_path / "data").mkdir()
+    with client(tmp_path / "data", redis_url, allow_private_urls=True, max_entries=2) as c:
+        response = c.post("/api/enqueue", json={"sources": [feed, single, bomb]}, headers=AUTH)
+        again = c.post("/api/enqueue", json={"sources": [feed]}, headers=AUTH)
+    assert response.status_code == 202
+    listed, one, refused = response.json()["results"]
+    assert listed["status"] == "listed" and listed["source"] == feed
+    assert [e["source"] for e in listed["entries"]] == clips[:2]
+    assert [e["status"] for e in listed["entries"]] == ["queued", "queued"]
+    assert listed["job_ids"] == [fetch_job_id(url) for url in clips[:2]]
+    summary = listed["listing"]
+    assert summary["entries"] == 2 and summary["title"] == "Recruiter" and len(summary["taken"]) == 2
+    assert summary["listing_id"].startswith("listing-") and summary["url"] == feed
+    assert one["status"] == "queued" and one["job_ids"] == [fetch_job_id(single)]
+    assert refused["status"] == "refused" and "declares XML entities" in refused["reason"]
+    assert get_queue("download", conn).job_ids == [*listed["job_ids"], fetch_job_id(single)]
+    assert http_server.requests["/media/clip0.mp4"] == 0  # listing reads the feed only
+
+    # The same listing again: its entries are still queued, so nothing new; the run is recorded.
+    assert again.status_code == 200
+    [repeat] = again.json()["results"]
+    assert [e["reason"] for e in repeat["entries"]] == ["already queued", "already queued"]
+    runs = sorted((tmp_path / "data" / "listings" / summary["listing_id"] / "runs").iterdir())
+    assert len(runs) == 2 and '"by": "api"' in runs[0].read_text()

@@ -4,16 +4,20 @@
 (a local file, a URL yt-dlp's patterns name as one video, a direct media link), which then goes
 the way it always went; else the run, whose `taken` entries are fetched as videos. Watch rounds
 call `take` with `new_only`: entries any earlier run of the listing returned are not taken again.
+`expand_each` runs `expand` over a batch of sources: `vidscribe process`, `vidscribe enqueue` and
+`POST /api/enqueue` all expand their sources through it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from vidscribe.errors import VidscribeError
 from vidscribe.listings import source
+from vidscribe.listings.atom import FeedRefused
 from vidscribe.listings.choose import Choice, Entry, choose
 from vidscribe.listings.dates import bound
 from vidscribe.listings.ledger import ListingLedger, Run, account_dict, now_iso, run_of
@@ -55,6 +59,42 @@ class Taken:
         return account_dict(entry, self.listing.account)
 
 
+Source = tuple[str, dict[str, str] | None]  # a source to fetch, and the account of the listing it came from
+
+
+@dataclass
+class Expansion:
+    """One source as given, expanded: itself (`taken` None: a single video), a listing's run, or the
+    error that kept its listing from being read (`error`: nothing of it is fetched)."""
+
+    item: str
+    taken: Taken | None = None
+    error: Exception | None = None
+
+    @property
+    def sources(self) -> list[Source]:
+        if self.error is not None:
+            return []
+        if self.taken is None:
+            return [(self.item, None)]
+        return [(entry.url, self.taken.account(entry) or None) for entry in self.taken.choice.taken]
+
+
+def expand_each(items: Iterable[str], settings: Settings, store: Store, by: str, force: bool = False
+                ) -> Iterator[Expansion]:
+    """`expand` for each item, in order, as each is read (what `process`, `enqueue` and the API's
+    enqueue share). With `force`, entries already stored are taken too. A listing that fails, for
+    whatever reason, is an Expansion with its error: one listing never stops the batch."""
+    options = ListingOptions.from_settings(settings)
+    if force:
+        options = dataclasses.replace(options, skip_stored=False)
+    for item in items:
+        try:
+            yield Expansion(item, taken=expand(item, settings, store, by, options))
+        except Exception as e:  # reported by the caller (with its traceback under --debug)
+            yield Expansion(item, error=e)
+
+
 def is_direct_media(url: str) -> bool:
     """A link to a media file by its extension (`.../clip.mp4`): a single video, never listed."""
     from yt_dlp.utils import MEDIA_EXTENSIONS, determine_ext
@@ -83,6 +123,8 @@ def expand(text: str, settings: Settings, store: Store, by: str, options: Listin
     if kind == "unknown":
         try:
             kind = source.probe_kind(ref.url, settings)
+        except FeedRefused:
+            raise  # XML refused on purpose (entities, size): the single-video path would only call it unsupported
         except VidscribeError:
             return None
     if kind == "video":

@@ -6,7 +6,8 @@ that embed media directly (HTML5 `<video>` tags) give resolved entries whose URL
 
 The address guard applies to the listing URL, to every request yt-dlp makes while listing, and to
 every entry URL (an entry on a private address is skipped with that reason). A URL that is a single
-video is not a listing (`list_url` returns None): it is fetched as before.
+video is not a listing (`list_url` returns None): it is fetched as before. Where yt-dlp finds nothing
+(an unsupported URL), the document is read as an Atom feed (`atom.read_feed`), which yt-dlp does not read.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vidscribe.errors import SourceError, VidscribeError
+from vidscribe.listings import atom
 from vidscribe.listings.choose import Entry
 from vidscribe.listings.dates import entry_date
 from vidscribe.media.ids import url_hash, video_id_from_info
 from vidscribe.media.urls import classify
-from vidscribe.media.ytdl import classify_download_error, first_text, guess_video_id, ydl_options
+from vidscribe.media.ytdl import UNSUPPORTED, classify_download_error, first_text, guess_video_id, ydl_options
 from vidscribe.redact import redact_url
 from vidscribe.settings import Settings
 
@@ -105,7 +107,10 @@ def probe_kind(url: str, settings: Settings) -> str:
         with public_addresses_only(not settings.allow_private_urls), yt_dlp.YoutubeDL(ydl_options(settings)) as ydl:
             info = ydl.extract_info(url, download=False, process=False) or {}
     except (DownloadError, RequestError) as e:
-        raise classify_download_error(str(e), url) from None
+        error = classify_download_error(str(e), url)
+        if error.reason == UNSUPPORTED and atom.read_feed(url, settings, limit=1) is not None:
+            return "listing"  # an Atom feed, which yt-dlp does not read (atom.FeedRefused: one it refuses)
+        raise error from None
     kind = info.get("_type", "video")
     if kind in ("playlist", "multi_video"):
         return "listing"
@@ -122,7 +127,13 @@ def list_url(url: str, settings: Settings, limit: int = 0) -> Listing | None:
     ref = classify(url, settings.allow_private_urls)
     if ref.url is None:
         raise SourceError("a local file is not a listing", source=url)
-    info, entries = _read_listing(ref.url, settings, limit, depth=1)
+    try:
+        info, entries = _read_listing(ref.url, settings, limit, depth=1)
+    except SourceError as e:
+        feed = atom.read_feed(ref.url, settings, limit) if e.reason == UNSUPPORTED else None
+        if feed is None:
+            raise
+        info, entries = feed
     if info.get("_type") not in ("playlist", "multi_video"):
         return None
     account = account_of(info, default_url=redact_url(ref.url))

@@ -85,6 +85,9 @@ _OTHER_SCHEME = re.compile(r"(?:no connection adapters were found for|unsupporte
                            r"([a-z][a-z0-9+.-]*)(:(?://)?)?", re.IGNORECASE)
 
 
+UNSUPPORTED = "unsupported URL: no video found at this address"  # yt-dlp found no extractor and nothing on the page
+
+
 def classify_download_error(message: str, source: str) -> VidscribeError:
     text = _ANSI.sub("", message).strip()
     text = re.sub(r"^(ERROR:\s*)+", "", text)
@@ -102,7 +105,7 @@ def classify_download_error(message: str, source: str) -> VidscribeError:
                            f"Netscape cookies.txt and pass --cookies FILE (yt-dlp said: {text})",
                            source=source)
     if "unsupported url" in low:
-        return SourceError("unsupported URL: no video found at this address", source=source)
+        return SourceError(UNSUPPORTED, source=source)
     if m := re.search(r"http error (\d{3})", low):
         return http_error(int(m.group(1)), source)
     transient_words = ("timed out", "timeout", "connection reset", "temporary failure", "connection "

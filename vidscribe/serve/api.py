@@ -1,6 +1,7 @@
 """The JSON API under /api/: what the pages show (videos, one transcript, search, findings,
 accounts, status) and two write endpoints, `POST /api/enqueue` and `POST /api/reprocess`, which
-put work on the RQ queues as `vidscribe enqueue` and `vidscribe reprocess` do.
+put work on the RQ queues as `vidscribe enqueue` and `vidscribe reprocess` do (a listing URL
+given to enqueue is expanded into its entries here, by the same code as the command's).
 
 Write endpoints are off unless `VIDSCRIBE_API_TOKEN` is set, and then need it as a Bearer token.
 Over HTTP only URLs are queued: a local path names a file on the server, not the caller's.
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -20,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from vidscribe import pipeline
 from vidscribe.errors import VidscribeError
 from vidscribe.media.urls import classify
+from vidscribe.redact import redact_url
 from vidscribe.serve import queries
 from vidscribe.serve.openapi import document
 from vidscribe.serve.pages import load_transcript, run_search
@@ -28,6 +31,12 @@ from vidscribe.serve.security import may_write, output_file, valid_video_id
 from vidscribe.serve.state import Corpus
 from vidscribe.serve.views import downloads
 from vidscribe.transcripts.store import TRANSCRIPT_FILE
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from vidscribe.listings.runs import Expansion
+    from vidscribe.queue.graph import Submission
 
 MAX_BODY = 1 << 20
 MAX_SOURCES = 1000
@@ -195,22 +204,26 @@ def _connect(corpus: Corpus) -> Any:
         raise HTTPException(503, f"queue unreachable: {e.reason}") from None
 
 
-def _result(sub: Any) -> dict[str, Any]:
+def _result(sub: Submission) -> dict[str, Any]:
     return {"source": sub.source, "video_id": sub.video_id, "job_ids": list(sub.job_ids),
             "status": "refused" if sub.refused else "queued", "reason": sub.refused}
 
 
 def _enqueue(corpus: Corpus, sources: list[str], force: bool) -> list[dict[str, Any]]:
+    """Each source as `vidscribe enqueue` queues it: a listing URL (channel, playlist, feed, page) is
+    expanded by the same `expand_each` and each entry it takes is queued with the listing's account."""
+    from vidscribe.listings.runs import expand_each
     from vidscribe.queue import graph
     from vidscribe.queue.graph import Submission
 
+    settings = corpus.settings
     conn = _connect(corpus)
     out = []
     try:
         for source in sources:
             text = source.strip()[:4096]
             try:
-                local = classify(text, corpus.settings.allow_private_urls).path is not None
+                local = classify(text, settings.allow_private_urls).path is not None
             except VidscribeError as e:
                 out.append(_result(Submission(text, None, refused=e.reason)))
                 continue
@@ -218,21 +231,53 @@ def _enqueue(corpus: Corpus, sources: list[str], force: bool) -> list[dict[str, 
                 out.append(_result(Submission(text, None, refused="local paths are not queued over HTTP: "
                                                                    "give a URL, or use `vidscribe enqueue`")))
                 continue
-            out.append(_result(graph.submit(conn, corpus.settings, text, force=force)))
+            for expansion in expand_each([text], settings, corpus.store, "api", force=force):
+                submitted = [graph.submit(conn, settings, item, force=force, account=account)
+                             for item, account in expansion.sources]
+                out.append(_expanded(expansion, submitted))
     finally:
         conn.close()
     return out
 
 
+def _expanded(expansion: Expansion, submitted: list[Submission]) -> dict[str, Any]:
+    """A single source's result as it always was; a listing's with what it listed, took and skipped,
+    and one result per entry queued; a listing that could not be read, refused with the reason."""
+    from vidscribe.queue.graph import Submission
+
+    error = expansion.error
+    if error is not None:
+        if not isinstance(error, VidscribeError):
+            log.error("listing %s: internal error", redact_url(expansion.item), exc_info=error)
+        reason = error.reason if isinstance(error, VidscribeError) else f"internal error: {type(error).__name__}"
+        return _result(Submission(expansion.item, None, refused=reason))
+    if expansion.taken is None:
+        return _result(submitted[0])
+    taken = expansion.taken
+    entries = [_result(s) for s in submitted]
+    return {"source": expansion.item, "video_id": None, "job_ids": [j for e in entries for j in e["job_ids"]],
+            "status": "listed", "reason": None, "entries": entries,
+            "listing": {"listing_id": taken.run.listing_id, "url": redact_url(taken.listing.url),
+                        "title": taken.listing.title, "entries": len(taken.listing.entries),
+                        "taken": [e.key for e in taken.choice.taken], "skipped": dict(taken.choice.skipped),
+                        "undated": list(taken.choice.undated), "refused": dict(taken.listing.refused)}}
+
+
+def _queued(results: list[dict[str, Any]]) -> bool:
+    return any(r["status"] == "queued" or _queued(r.get("entries") or []) for r in results)
+
+
 async def enqueue(request: Request) -> Response:
-    """POST /api/enqueue {"sources": [URL, ...], "force": false}: queue sources for the workers."""
+    """POST /api/enqueue {"sources": [URL, ...], "force": false}: queue sources for the workers. A
+    listing URL is listed here (with the server's listing settings) and its entries queued: its
+    result has status "listed", the listing's `taken`/`skipped` entries and one result per entry."""
     _require_token(request)
     data = await _body(request)
     sources = _strings(data, "sources", MAX_SOURCES)
     if not sources:
         raise HTTPException(400, "give at least one source")
     results = await run_in_threadpool(_enqueue, _corpus(request), sources, bool(data.get("force")))
-    return _json({"results": results}, status=202 if any(r["status"] == "queued" for r in results) else 200)
+    return _json({"results": results}, status=202 if _queued(results) else 200)
 
 
 def _check_stage(stage: Any) -> str | None:

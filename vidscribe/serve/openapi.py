@@ -68,7 +68,9 @@ def document() -> dict[str, Any]:
                               "evidence of every match (as `vidscribe clusters --format json`)",
                               [{"name": "min_size", "in": "query", "schema": {"type": "integer", "minimum": 2}}]),
         "/api/openapi.json": _get("This description"),
-        "/api/enqueue": _post("Queue sources (URLs) for the workers, as `vidscribe enqueue`", {
+        "/api/enqueue": _post("Queue sources (URLs) for the workers, as `vidscribe enqueue`: a channel, "
+                              "playlist, feed or page URL is listed and its entries queued (status "
+                              "\"listed\", with the listing's taken and skipped entries)", {
             "type": "object", "required": ["sources"],
             "properties": {"sources": _STRINGS, "force": {"type": "boolean"}}}),
         "/api/reprocess": _post("Run a stage again from stored media, as `vidscribe reprocess`", {
