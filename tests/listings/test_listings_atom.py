@@ -7,9 +7,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from click.testing import CliRunner
+from listing_helpers import ids, run
 
-from vidscribe.cli import cli
 from vidscribe.errors import SourceError
 from vidscribe.listings import atom
 from vidscribe.listings.atom import FeedRefused, feed_info, parse_xml, read_feed
@@ -21,17 +20,6 @@ from vidscribe.transcripts.store import Store
 
 BOMB = ("<!DOCTYPE feed [\n <!ENTITY lol0 \"lol\">\n"  # &lol9; is 10^9 times "lol"
         + "".join(f" <!ENTITY lol{i} \"{f'&lol{i - 1};' * 10}\">\n" for i in range(1, 10)) + "]>\n")
-
-
-def run(args: list[str], data, private: bool = True):
-    base = ["process", "--data", str(data), "--stage", "media"]
-    if private:
-        base.append("--allow-private-urls")
-    return CliRunner().invoke(cli, [*base, *args], catch_exceptions=False)
-
-
-def ids(result) -> list[str]:
-    return [line.split("\t")[0] for line in result.stdout.splitlines()]
 
 
 def test_an_atom_feed_is_listed_and_only_new_entries_are_fetched_the_next_time(site, data_root):

@@ -5,11 +5,9 @@ on each, every run recorded under listings/, and only new entries fetched by the
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from click.testing import CliRunner
+from listing_helpers import ids, run
 
-from vidscribe.cli import cli
 from vidscribe.errors import VidscribeError
 from vidscribe.listings.choose import BEFORE, OVER_LIMIT, STORED
 from vidscribe.listings.ledger import ListingLedger
@@ -19,17 +17,6 @@ from vidscribe.listings.source import Listing, _add_entry, list_url, listing_id
 from vidscribe.media.ids import url_hash
 from vidscribe.settings import Settings
 from vidscribe.transcripts.store import Store
-
-
-def run(args: list[str], data: Path, private: bool = True):
-    base = ["process", "--data", str(data), "--stage", "media"]
-    if private:
-        base.append("--allow-private-urls")
-    return CliRunner().invoke(cli, [*base, *args], catch_exceptions=False)
-
-
-def ids(result) -> list[str]:
-    return [line.split("\t")[0] for line in result.stdout.splitlines()]
 
 
 def test_a_feed_is_listed_and_only_new_entries_are_fetched_the_next_time(site, data_root):
