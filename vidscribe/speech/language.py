@@ -19,7 +19,9 @@ Three things make it hold:
   any temperature fallback. Whisper base called espeak-ng Russian in a female voice `en` among
   ru/zh/en/uk; decoded as English it failed at every temperature (six decodings, five of them
   sampled five times) and was then skipped as silence: 45 s for a 40 s clip and no text. Decoded as
-  Russian it passed at once (bench/speech_quality.py, quality-1/2/3).
+  Russian it passed at once (bench/speech_quality.py, quality-1/2/3). When no candidate passes, the
+  likeliest beam result stands and the temperature fallback's sampling is skipped (it rescued none of
+  the bench's 8 such windows).
 - Voted: a window switches language only when it is sure (`SWITCH_PROBABILITY`); otherwise it
   follows the vote so far. After the clip, the vote over all windows (each weighted by the seconds
   of speech it transcribed) is the clip's language; a stretch decoded in another language on a
@@ -158,6 +160,7 @@ class LanguageDetector:
         self.tokenizer: Any = None  # faster-whisper's Tokenizer of the decoding under way (`bind`)
         self._unsettled = False  # the last window detected waits for its first decoding to settle it
         self._swap: tuple[int, int] | None = None  # language token of the prompt -> the settled one
+        self._hopeless: Any = None  # the window's likeliest beam result when no candidate passed (no sampling)
 
     def bind(self, tokenizer: Any) -> None:
         self.tokenizer = tokenizer
@@ -174,10 +177,12 @@ class LanguageDetector:
                            [(f"<|{lang}|>", p) for p, lang in rest])
         detection = self.detections[-1] if self.detections else None
         self._unsettled = bool(self.settling and detection and not detection.sure and len(self.candidates) > 1)
-        self._swap = None
+        self._swap, self._hopeless = None, None
         return answers
 
     def generate(self, features: Any, prompts: list[list[int]], **kwargs: Any) -> Any:
+        if self._hopeless is not None and "sampling_temperature" in kwargs:
+            return self._hopeless  # see _settle: the fallback's sampling is not run
         if self._swap is not None:  # the window's later decodings (temperature fallback) in the settled language
             was, now = self._swap
             prompts = [[now if t == was else t for t in prompt] for prompt in prompts]
@@ -209,6 +214,13 @@ class LanguageDetector:
                 best, rank, best_language = result, tried, language
             if passed:
                 break
+        if not passed:
+            # No candidate passed with the beam: the temperature fallback's sampling is not run, and the
+            # likeliest beam result stands for every temperature (Whisper then keeps it as "every
+            # temperature failed", and postprocess drops it as `exhausted` when its log probability is
+            # too low). On bench/speech_quality.py, sampling rescued none of the 8 such windows (40
+            # sampled decodings of 5 hypotheses each, 2026-12-03).
+            self._hopeless = best
         if best_language != detection.language:
             self._swap = (was, tokenizer.tokenizer.token_to_id(f"<|{best_language}|>"))
             self.detections[-1] = Detection(detection.probabilities, best_language, settled=passed)
