@@ -53,6 +53,10 @@ def test_generic_links_hash_the_url():
     assert a != b and a.startswith("url-") and b.startswith("url-")
     assert a == video_id_from_info("Generic", "video", "https://cdn-a.example/x/video.mp4")
     assert video_id_from_info(None, None, "https://e.example/v").startswith("url-")
+    # a page's own <video>: yt-dlp names it after the page's file name, the same on every site
+    one = video_id_from_info("HTML5MediaEmbed", "page-1", "https://a.example/page.html")
+    other = video_id_from_info("HTML5MediaEmbed", "page-1", "https://b.example/page.html")
+    assert one != other and one.startswith("url-") and other.startswith("url-")
 
 
 @given(st.text(), st.text(), st.text())

@@ -23,7 +23,7 @@ from vidscribe.errors import SourceError, VidscribeError
 from vidscribe.listings import atom
 from vidscribe.listings.choose import Entry
 from vidscribe.listings.dates import entry_date
-from vidscribe.media.ids import url_hash, video_id_from_info
+from vidscribe.media.ids import URL_NAMED_EXTRACTORS, url_hash, video_id_from_info
 from vidscribe.media.urls import classify
 from vidscribe.media.ytdl import UNSUPPORTED, classify_download_error, first_text, guess_video_id, ydl_options
 from vidscribe.redact import redact_url
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 # Nested listings (a channel's tabs: videos, shorts, live) are listed this deep; deeper ones are
 # skipped as entries. yt-dlp's channel pages nest one level; two leaves room for a playlist of playlists.
 MAX_DEPTH = 2
-_GENERIC = {"generic", "html5", "html5mediaembed", "directurl"}
 
 
 @dataclass(frozen=True)
@@ -214,7 +213,7 @@ def entry_key(entry: dict[str, Any], url: str) -> str:
     for a platform's entry, from the URL's pattern, else `url-<hash>` as a direct link gets."""
     ie = entry.get("ie_key") if entry.get("_type") in ("url", "url_transparent") else None
     platform_id = entry.get("id")
-    if isinstance(ie, str) and ie.lower() not in _GENERIC and platform_id:
+    if isinstance(ie, str) and ie.lower() not in URL_NAMED_EXTRACTORS and platform_id:
         return video_id_from_info(ie, str(platform_id), url)
     return guess_video_id(url) or f"url-{url_hash(url)}"
 

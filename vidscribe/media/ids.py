@@ -12,8 +12,9 @@ import re
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 MAX_ID_LENGTH = 96
-# Extractors whose "id" is derived from the URL's file name, not a platform ID.
-_URL_NAMED_EXTRACTORS = {"generic", "html5", "directurl"}
+# Extractors whose "id" is derived from the URL's file name, not a platform ID: two sites' `page.html`
+# would share `html5mediaembed-page-1` (yt-dlp's key for a page's own <video>), so these hash the URL.
+URL_NAMED_EXTRACTORS = frozenset({"generic", "html5", "html5mediaembed", "directurl"})
 
 
 def _reduce(text: str) -> str:
@@ -26,7 +27,7 @@ def url_hash(url: str) -> str:
 
 def video_id_from_info(extractor_key: str | None, platform_id: str | None, url: str) -> str:
     extractor = _reduce((extractor_key or "").lower())
-    if not extractor or extractor in _URL_NAMED_EXTRACTORS or not platform_id:
+    if not extractor or extractor in URL_NAMED_EXTRACTORS or not platform_id:
         return f"url-{url_hash(url)}"
     ident = _reduce(str(platform_id))
     if not ident:
