@@ -19,6 +19,7 @@ from typing import Protocol
 
 from vidscribe.errors import VidscribeError
 from vidscribe.evidence import provenance
+from vidscribe.listings.account import ACCOUNT_FIELDS, fill_account
 from vidscribe.media import ingest as media
 from vidscribe.media.fetch import stored_media
 from vidscribe.media.urls import canonical_source
@@ -88,7 +89,9 @@ def ingest_source(source: str, settings: Settings, store: Store, reporter: Repor
         if got.audio_path is None:
             stage.error = "no audio stream"  # not a failure: the speech stage is skipped for this reason
         transcript = store.load(got.meta.id) if store.exists(got.meta.id) else Transcript(video=got.meta)
-        transcript.video = got.meta
+        earlier, transcript.video = transcript.video, got.meta
+        # An account recorded earlier (from a listing: a feed's direct links name none) outlives a re-fetch
+        fill_account(transcript, {name: getattr(earlier, name) for name in ACCOUNT_FIELDS})
         transcript.provenance = got.provenance or transcript.provenance  # media found stored: as fetched
         transcript.stages[MEDIA_STAGE] = stage
         store.save(transcript)

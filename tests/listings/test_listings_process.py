@@ -151,3 +151,12 @@ def test_generic_urls_that_are_one_video_or_nothing_go_the_single_video_way(site
     assert errors == [f"error: {gone}: HTTP 404 Not Found"]
     assert "3 sources: 2 done, 1 failed" in result.stderr
     assert not (data_root / "listings").exists()
+
+
+def test_the_listing_account_outlives_a_forced_fetch_of_the_video_itself(site, data_root):
+    site.publish(0)
+    listed = run([site.feed_url], data_root)
+    (video_id,) = ids(listed)
+    again = run([site.server.url(site.clip_path(0)), "--force"], data_root)  # the direct link, fetched anew
+    assert again.exit_code == 0 and ids(again) == [video_id], again.output
+    assert Store(data_root).load(video_id).video.channel_url == site.feed_url  # not lost with the new metadata
