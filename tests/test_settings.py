@@ -29,7 +29,8 @@ def test_env_then_overrides():
 
 
 @pytest.mark.parametrize(("name", "value"), [("VIDSCRIBE_RETRIES", "many"), ("VIDSCRIBE_ASR_VAD", "maybe"),
-                                             ("VIDSCRIBE_CHINESE_SCRIPT", "hk"), ("VIDSCRIBE_MAX_FILESIZE", "2X")])
+                                             ("VIDSCRIBE_CHINESE_SCRIPT", "hk"), ("VIDSCRIBE_MAX_FILESIZE", "2X"),
+                                             ("VIDSCRIBE_MAX_ENTRIES", "-5")])
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.load(env={name: value})

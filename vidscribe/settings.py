@@ -223,6 +223,8 @@ class Settings:
             parse = f.metadata["parse"]
             if parse is not None:
                 _checked(parse, getattr(self, f.name), env_name(f.name))
+        if self.max_entries < 0:
+            raise ConfigError(f"{env_name('max_entries')}={self.max_entries} is not valid: expected 0 (all) or more")
 
     @property
     def asr_temperature_values(self) -> tuple[float, ...]:
