@@ -29,7 +29,7 @@ from vidscribe.clusters.match import compare, compare_sketches, prepare, same_te
 from vidscribe.corpus.values import video_url
 from vidscribe.fingerprint.text import PERMUTATIONS
 from vidscribe.transcripts.model import Fingerprint, Transcript, from_jsonable, to_jsonable
-from vidscribe.transcripts.store import TRANSCRIPT_FILE, Store
+from vidscribe.transcripts.store import Store
 
 INDEX_FILE = "clusters.sqlite"
 INDEX_FORMAT = 4  # bump when keys or evidence change: an index of another format is rebuilt
@@ -217,13 +217,8 @@ def update(store: Store, conn: sqlite3.Connection, rebuild: bool = False) -> Upd
     known = {vid: (num, mtime, size) for num, vid, mtime, size in
              conn.execute("SELECT num, video_id, mtime_ns, size FROM videos")}
     added = removed = 0
-    present = set()
-    for video_id in store.video_ids():
-        present.add(video_id)
-        try:
-            st = (store.transcript_dir(video_id) / TRANSCRIPT_FILE).stat()
-        except FileNotFoundError:
-            continue
+    present = store.transcript_stats()  # one scan, as the corpus index's freshness check
+    for video_id, st in sorted(present.items()):
         old = known.get(video_id)
         if old is not None and old[1:] == (st.st_mtime_ns, st.st_size):
             continue
@@ -234,7 +229,7 @@ def update(store: Store, conn: sqlite3.Connection, rebuild: bool = False) -> Upd
         with transaction(conn):
             add_video(conn, t, st.st_mtime_ns, st.st_size)
         added += 1
-    for video_id in set(known) - present:
+    for video_id in set(known) - set(present):
         with transaction(conn):
             remove(conn, known[video_id][0])
         removed += 1
