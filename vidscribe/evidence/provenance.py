@@ -88,6 +88,7 @@ def recording_class(responses: list[HttpResponse]) -> type:
     return RecordingYoutubeDL
 
 
+@functools.cache
 def library_version(name: str) -> str | None:
     try:
         return importlib.metadata.version(name)
