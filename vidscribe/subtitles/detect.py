@@ -93,6 +93,70 @@ def stays_put_in(gray: np.ndarray, later: np.ndarray, box: tuple[int, int, int, 
     return stays_put(text_mask(a, bright=bright), text_mask(b, bright=bright), keep=keep)
 
 
+MOVED_MIN_SHIFT = 4  # px: a shorter displacement is jitter or growth of text that stayed put (a sign
+# at 120 px/s goes 4 px a frame at 30 fps, 12 px or more between two intervals)
+GROWTH_PX = 3  # new pixels this near old ones are the same text growing (a fade-in, the encoder
+# sharpening after a cut, a thin outline filling in), not text that moved: left out of the test
+MOVED_EXPLAINED = 0.7  # share of the pixels a move must explain (1-px tolerance): on the realistic
+# bench a sign's new pixels lay 0.56-1.0 on its earlier mask moved (a rotating line in the picture
+# takes some), a new subtitle's 0.02-0.52 at the best shift
+MOVED_BALANCE = 0.5  # a move leaves about as many pixels as it takes (leading and trailing edges of
+# each stroke): the smaller of the two at least this share of the larger. A line added above or
+# below a cue takes many and leaves few (a boxed line: 2868 against 430), and its box's edges lie on
+# the old box moved by a line
+MOVED_STEP = 2  # px between the shifts tried: the 1-px tolerance covers the ones between
+MOVED_MARGIN = 0.3  # how much better the best shift must explain the pixels than the median shift
+# along its axis: a dense line growing (a fade-in, a thin outline filling in) lies on its own
+# strokes at almost any horizontal shift (0.8-1.0 at every shift of 32-84 px), a moving sign at one
+
+
+def _coverage(part: np.ndarray, other_dilated: np.ndarray, shifts: list[tuple[int, int]]) -> list[float]:
+    """For each shift (dx, dy), the share of mask `part`'s pixels on `other_dilated` once `part`
+    is moved back by it."""
+    ys, xs = np.nonzero(part)
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    piece, pixels = part[y0:y1, x0:x1], len(xs)
+    pad = max(max(abs(dx), abs(dy)) for dx, dy in shifts)
+    padded = cv2.copyMakeBorder(other_dilated, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return [cv2.countNonZero(cv2.bitwise_and(piece, padded[y0 - dy + pad:y1 - dy + pad, x0 - dx + pad:x1 - dx + pad]))
+            / pixels for dx, dy in shifts]
+
+
+def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[int, int] | None:
+    """The shift (dx, dy) along one axis, MOVED_MIN_SHIFT to `max_shift` px, that puts
+    MOVED_EXPLAINED of mask `part`'s pixels on `other_dilated` (part moved back by it), clearly
+    better than most shifts along that axis do (MOVED_MARGIN); None when there is none."""
+    steps = list(range(MOVED_MIN_SHIFT, max_shift + 1, MOVED_STEP))
+    best: tuple[float, tuple[int, int]] | None = None
+    for axis in ((1, 0), (0, 1)):
+        shifts = [(axis[0] * d, axis[1] * d) for s in steps for d in (s, -s)]
+        cover = _coverage(part, other_dilated, shifts)
+        top = max(range(len(shifts)), key=cover.__getitem__)
+        if cover[top] >= MOVED_EXPLAINED and cover[top] - float(np.median(cover)) >= MOVED_MARGIN \
+                and (best is None or cover[top] > best[0]):
+            best = (cover[top], shifts[top])
+    return best[1] if best else None
+
+
+def displaced(old: np.ndarray, new: np.ndarray, *, max_shift: int) -> bool:
+    """Whether the change from mask `old` to mask `new` is text that moved (a sign passing through,
+    a scrolling ticker), and nothing else: `new`'s pixels that are not where `old`'s were lie on
+    `old` moved by one displacement (MOVED_MIN_SHIFT to `max_shift` px along an axis), and `old`'s
+    pixels that are gone lie on `new` moved back by it. What stayed in place (a box edge, a
+    watermark) or grew in place (GROWTH_PX) is left out of the test. A subtitle never moves; a new
+    one appearing beside moving text, a line added or leaving, is not explained by the move
+    (MOVED_BALANCE)."""
+    if old.shape != new.shape or max_shift < MOVED_MIN_SHIFT:
+        return False
+    fresh = cv2.bitwise_and(new, 1 - dilate(old, GROWTH_PX))  # what is not where old's pixels were
+    gone = cv2.bitwise_and(old, 1 - dilate(new, GROWTH_PX))  # what is no longer where it was
+    taken, left = cv2.countNonZero(fresh), cv2.countNonZero(gone)
+    if min(taken, left) < max(STILL_MIN_PIXELS, MOVED_BALANCE * max(taken, left)):
+        return False  # in place (the same text, or part of it), or text added or taken away
+    shift = _move(fresh, dilate(old), max_shift)
+    return shift is not None and _coverage(gone, dilate(new), [(-shift[0], -shift[1])])[0] >= MOVED_EXPLAINED
+
+
 def first_true(lo: int, hi: int, pred: Callable[[int], bool]) -> int:
     """Smallest i in [lo, hi] with pred(i), assuming pred is monotone (False... then True...).
 

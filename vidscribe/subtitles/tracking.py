@@ -23,6 +23,7 @@ from vidscribe.subtitles.detect import (
     Change,
     ChangeTracker,
     centred_lines,
+    displaced,
     same_lines,
     same_place,
     swallowed,
@@ -51,6 +52,9 @@ MOVED_KEEP = 0.6  # share of a line's last-frame mask found at its first frame's
 CENTRED_CACHE = 4  # reference masks whose centred lines are kept: the current interval's and the
 # changes judged against it (a clutter-only change's reference becomes the interval's)
 SAME_LINE_BOX = 0.8  # IoU of a centred line's boxes in two masks for it to be the same line
+MOVED_MAX_LINES = 2  # line heights a moving text may have gone between two intervals' references
+# (a sign at 120 px/s goes 16-24 px in the 4-6 frames between them: half a line; a ticker at
+# 400 px/s 80 px)
 
 
 class _Timings(Protocol):
@@ -81,6 +85,7 @@ class Interval:
     read_t: float = 0.0  # time of the frame OCR read
     ref: np.ndarray | None = None  # the tracker's reference mask of its text (latest)
     off_centre: bool = False  # not read: its text held no centred line
+    moved: bool = False  # not read: its text is the interval before's, moved (a sign passing through)
     first: tuple[int, TrackFrame] | None = None  # the frame near its start
     latest: list[tuple[int, TrackFrame]] = field(default_factory=list)  # the last two frames near its end
     shots: list[tuple[int, TrackFrame]] = field(default_factory=list)  # frames to copy from (see `copies`)
@@ -119,9 +124,14 @@ class BandTrack:
         for change in self.tracker.push(index, strict, loose, owned=True):
             if self._clutter_only(change):
                 continue  # something passed behind the same text: the interval goes on, unread again
+            before = self.intervals[-1].ref if self.intervals else None
             if self.intervals:
                 self.close(change.index)
             iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref)
+            # Text that moved since the interval before (a sign, a ticker): a new interval every
+            # few frames, none of them a subtitle; reading each cost most of the OCR time.
+            iv.moved = before is not None and displaced(before, change.ref,
+                                                       max_shift=int(MOVED_MAX_LINES * self.band.line_height))
             self.intervals.append(iv)
             iv.shots.append((index, frame))
             iv.first = iv.shots[0]
@@ -206,8 +216,8 @@ class BandTrack:
         shots, iv.shots = iv.shots, []  # the frames are let go: only the crops read are kept
         iv.copies = [(i, _NO_CROP) for i, _ in shots]
         if iv.pixels < self.read_pixels or iv.same_as_previous or end - iv.start < MIN_READ_FRAMES \
-                or not shots:
-            return  # empty, the same text as before, or too short to be read
+                or not shots or iv.moved:
+            return  # empty, the same text as before, too short to be read, or moving
         if ref is not None and not self._still_centred_line(ref, masks[:end - iv.start] if masks else None):
             iv.off_centre = True
             return  # only off-centre or moving text (a sign passing through): no subtitle to read
