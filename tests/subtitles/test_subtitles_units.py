@@ -11,9 +11,10 @@ import pytest
 from vidscribe.geometry import Box
 from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
 from vidscribe.subtitles.band import MARGIN_LINES, band_around
-from vidscribe.subtitles.bandread import ink_span, surest_cyrillic, with_marks
+from vidscribe.subtitles.bandread import ink_span, may_lack_marks, surest_cyrillic, with_marks, within
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
+from vidscribe.subtitles.engines import TextLine
 from vidscribe.subtitles.reading import without_symbols
 from vidscribe.subtitles.screen import ScreenDraft, group_blocks, is_screen_block
 from vidscribe.subtitles.scripts import (
@@ -330,3 +331,41 @@ def test_differing_box_is_around_the_changed_character() -> None:
     box = differing_box(a, b)
     assert box is not None and box.x0 <= 100 + 3 * 40 <= box.x1 and box.x1 - box.x0 <= 4 * 40
     assert differing_box(a, a) is None
+
+
+def _band_with_ink(*spans: tuple[int, int]) -> np.ndarray:
+    """A dark band crop (BGR, 100 px high) with white blocks between rows 30 and 70 at each x span:
+    ink the text mask sees (light with a dark edge)."""
+    crop = np.full((100, 600, 3), 20, np.uint8)
+    for x0, x1 in spans:
+        crop[30:70, x0:x1] = 255
+    return crop
+
+
+def test_a_line_is_read_whole_only_where_a_mark_may_be_missing() -> None:
+    band_y0 = 500
+    row = Row("加入俄罗斯军队", 0.99, Box(100, 530, 400, 570))
+    one_box = [TextLine("加入俄罗斯军队", 0.99, row.box)]
+    # The detector's box holds all the ink: nothing to add.
+    assert not may_lack_marks(row, one_box, _band_with_ink((100, 400)), band_y0, "light")
+    # Ink goes on past the box (a trailing `，` or `！` the detector left out).
+    assert may_lack_marks(row, one_box, _band_with_ink((100, 400), (410, 425)), band_y0, "light")
+    # Ink far beyond the line (another piece of text across a gap) is not the line's.
+    assert not may_lack_marks(row, one_box, _band_with_ink((100, 400), (560, 590)), band_y0, "light")
+    # Two boxes on the row: the detector split it, maybe at a mark whose box was dropped.
+    two = [TextLine("加入俄罗", 0.99, Box(100, 530, 240, 570)), TextLine("斯军队", 0.99, Box(262, 530, 400, 570))]
+    assert may_lack_marks(row, two, _band_with_ink((100, 240), (262, 400)), band_y0, "light")
+    # Dark text on a light box: the same, on the inverted crop.
+    assert may_lack_marks(row, one_box, 255 - _band_with_ink((100, 400), (410, 425)), band_y0, "dark")
+
+
+@pytest.mark.parametrize("read, line", [
+    ("工资直接打到银行卡.", "工资直接打到银行卡"),  # a speck of the picture beside the line
+    ("无需俄语基础“", "无需俄语基础"),
+    ("：加入俄罗斯军队：", "加入俄罗斯军队"),  # a subtitle box's edges
+    ("一年合同，", "一年合同，"),  # a caption's trailing mark stays
+    ("名额有限，先到先得！", "名额有限，先到先得！"),
+    ("月薪3000美元", "月薪3000美元"),
+])
+def test_a_whole_line_reading_loses_what_its_crop_adds_at_the_ends(read: str, line: str) -> None:
+    assert within(read) == line

@@ -1,8 +1,9 @@
 """Tracking the bands over every frame and scheduling OCR: each band's text mask goes through a
 change tracker; each stable interval keeps a few band crops and is read once, when it ends, in a
-worker thread (`bandread.py`). New bands and screen text are looked for twice a second
-(`finders.py`); static-text candidates (watermarks) are checked five times a second and new ones
-looked for every SCAN_SECONDS (`overlays.py`).
+worker thread (`bandread.py`); an interval whose text is the one before's, moved (a sign passing
+through: a new interval every few frames), is not read (`detect.displaced`). New bands and screen
+text are looked for twice a second (`finders.py`); static-text candidates (watermarks) are checked
+five times a second and new ones looked for every SCAN_SECONDS (`overlays.py`).
 """
 
 from __future__ import annotations
