@@ -83,9 +83,14 @@ def test_rounds_fetch_only_new_entries_and_survive_a_failing_listing(site, redis
     assert store.exists(video_id(site, 2))
     assert [site.fetches(n) for n in (0, 1)] == fetched
     runs = ListingLedger(data_root).runs(lid)
-    assert [r["by"] for r in runs] == ["watch", "watch"] and [r["status"] for r in runs] == ["ok", "ok"]
-    assert runs[1]["taken"] == [video_id(site, 2)]
-    assert runs[1]["skipped"] == {video_id(site, 0): SEEN, video_id(site, 1): SEEN}
+    assert all(r["by"] == "watch" and r["status"] == "ok" for r in runs)
+    # However many rounds RQ's scheduler ran meanwhile (a burst worker that takes longer than EVERY
+    # runs the next repetition too), each entry was taken once, by one round.
+    taken = [vid for r in runs for vid in r["taken"]]
+    assert sorted(taken) == sorted(video_id(site, n) for n in range(3))
+    [second] = [r for r in runs if video_id(site, 2) in r["taken"]]
+    assert second["taken"] == [video_id(site, 2)]
+    assert second["skipped"] == {video_id(site, 0): SEEN, video_id(site, 1): SEEN}
 
     # Round 3: the account is gone (HTTP 404): recorded with its reason, nothing fetched is lost.
     feed = site.server.root / "account" / "feed.xml"
@@ -106,7 +111,8 @@ def test_rounds_fetch_only_new_entries_and_survive_a_failing_listing(site, redis
     wait_for_next_round(conn, job_id)
     round_of_workers(worker_env, log)
     assert store.exists(video_id(site, 3))
-    assert ListingLedger(data_root).runs(lid)[-1]["taken"] == [video_id(site, 3)]
+    assert [r["taken"] for r in ListingLedger(data_root).runs(lid) if video_id(site, 3) in r["taken"]] \
+        == [[video_id(site, 3)]]
 
     # Removed: no more rounds; the listing's record and its videos stay.
     removed = CliRunner().invoke(cli, ["watch", "remove", site.feed_url], env=env)
