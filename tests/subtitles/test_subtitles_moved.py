@@ -90,3 +90,6 @@ def test_empty_or_mismatched_masks_are_not() -> None:
     assert not displaced(old, np.zeros_like(old), max_shift=SHIFT)
     assert not displaced(old, old[:, :-1], max_shift=SHIFT)
     assert not displaced(old, _mask(("超市营业中", 212, 80)), max_shift=2)  # farther than asked
+    # Shifts larger than the band itself, and a one-row band: no error.
+    assert displaced(old, _mask(("超市营业中", 212, 80)), max_shift=10 * W)
+    assert not displaced(old[80:81], old[81:82], max_shift=SHIFT)

@@ -357,6 +357,8 @@ def test_a_line_is_read_whole_only_where_a_mark_may_be_missing() -> None:
     assert may_lack_marks(row, two, _band_with_ink((100, 240), (262, 400)), band_y0, "light")
     # Dark text on a light box: the same, on the inverted crop.
     assert may_lack_marks(row, one_box, 255 - _band_with_ink((100, 400), (410, 425)), band_y0, "dark")
+    # A row outside the crop (no caller gives one): read whole, no error.
+    assert may_lack_marks(row, one_box, _band_with_ink((100, 400)), band_y0 + 500, "light")
 
 
 @pytest.mark.parametrize("read, line", [

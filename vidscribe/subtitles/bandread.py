@@ -247,6 +247,8 @@ def may_lack_marks(row: Row, boxes: list[TextLine], crop: np.ndarray, band_y0: i
     if sum(1 for b in boxes if row.box.x0 <= b.box.cx < row.box.x1 and row.box.y0 <= b.box.cy < row.box.y1) > 1:
         return True
     y0, y1 = max(0, row.box.y0 - band_y0), min(crop.shape[0], row.box.y1 - band_y0)
+    if y1 <= y0:
+        return True  # not in the crop: read it whole rather than guess
     gray = cv2.cvtColor(crop[y0:y1], cv2.COLOR_BGR2GRAY)
     cols = np.count_nonzero(text_mask(gray if polarity == "light" else 255 - gray, bright=TRACK_BRIGHT), axis=0)
     _, x1 = ink_span(cols, row.box.x0, row.box.x1, max_gap=max(4, row.height // 2))

@@ -126,10 +126,13 @@ def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[
     """The shift (dx, dy) along one axis, MOVED_MIN_SHIFT to `max_shift` px, that puts
     MOVED_EXPLAINED of mask `part`'s pixels on `other_dilated` (part moved back by it), clearly
     better than most shifts along that axis do (MOVED_MARGIN); None when there is none."""
-    steps = list(range(MOVED_MIN_SHIFT, max_shift + 1, MOVED_STEP))
     best: tuple[float, tuple[int, int]] | None = None
-    for axis in ((1, 0), (0, 1)):
+    for axis, length in (((1, 0), part.shape[1]), ((0, 1), part.shape[0])):
+        # No farther than the mask is long: beyond that nothing can be explained.
+        steps = range(MOVED_MIN_SHIFT, min(max_shift, length) + 1, MOVED_STEP)
         shifts = [(axis[0] * d, axis[1] * d) for s in steps for d in (s, -s)]
+        if not shifts:
+            continue
         cover = _coverage(part, other_dilated, shifts)
         top = max(range(len(shifts)), key=cover.__getitem__)
         if cover[top] >= MOVED_EXPLAINED and cover[top] - float(np.median(cover)) >= MOVED_MARGIN \
