@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vidscribe.geometry import Box
-from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked
+from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked, without_moving
 from vidscribe.subtitles.band import MARGIN_LINES, band_around
 from vidscribe.subtitles.bandread import ink_span, may_lack_marks, surest_cyrillic, with_marks, within
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
@@ -27,6 +27,7 @@ from vidscribe.subtitles.scripts import (
     script_of,
 )
 from vidscribe.subtitles.text import Row, bare, is_centred, join_rows
+from vidscribe.subtitles.tracking import Interval
 from vidscribe.subtitles.verify import Verify, differing_box, segments, split_frame
 from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
 
@@ -371,3 +372,32 @@ def test_a_line_is_read_whole_only_where_a_mark_may_be_missing() -> None:
 ])
 def test_a_whole_line_reading_loses_what_its_crop_adds_at_the_ends(read: str, line: str) -> None:
     assert within(read) == line
+
+
+def _intervals(*spans: tuple[float, float]) -> list[Interval]:
+    out = []
+    for start, end in spans:
+        iv = Interval(0, 1000, False)
+        iv.start_t, iv.end_t = start, end
+        out.append(iv)
+    return out
+
+
+def test_lines_read_at_places_a_move_apart_are_not_cue_text() -> None:
+    lh = 90.0
+    sign = [Row("超市营业中", 1.0, Box(x, 800, x + 240, 850)) for x in (500, 470, 440)]
+    subtitle = [Row("加入俄罗斯军队", 1.0, Box(200 + d, 600, 520 + d, 650)) for d in (0, 2, -1)]
+    later_sign = Row("超市营业中", 1.0, Box(90, 801, 330, 851))  # alone, 20 s on: the same line
+    marked = Row("名额有限，先到先得", 1.0, Box(200, 600, 560, 650))  # gained a trailing mark: grew
+    per = [[sign[0], subtitle[0]], [sign[1], subtitle[1]], None, [sign[2], subtitle[2]],
+           [Row("名额有限先到先得", 1.0, Box(200, 600, 530, 650))], [marked], [later_sign]]
+    ivs = _intervals((0, 0.2), (0.2, 0.4), (0.4, 0.5), (0.5, 0.7), (1, 3), (3, 5), (20, 21))
+    kept = without_moving(ivs, per, lh)
+    assert kept[2] is None
+    assert [[r.text for r in rows] for rows in kept if rows is not None] == [
+        ["加入俄罗斯军队"], ["加入俄罗斯军队"], ["加入俄罗斯军队"], ["名额有限先到先得"], ["名额有限，先到先得"], []]
+
+
+def test_a_still_band_is_left_as_it_is() -> None:
+    rows = [[Row("还剩3个名额", 1.0, Box(300, 600, 520, 650))], [Row("还剩3个名额", 1.0, Box(301, 600, 521, 650))]]
+    assert without_moving(_intervals((0, 1), (1.1, 2)), rows, 50.0) == rows

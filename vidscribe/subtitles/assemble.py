@@ -79,6 +79,7 @@ def band_readings(bt: BandTrack, number: int, width: int, overlays: Sequence[Ove
         # else the same text as the interval before (a glitch split it): its reading stands
         per_interval.append(last)
         refs.append(last_ref)
+    per_interval = without_moving(bt.intervals, per_interval, bt.band.line_height)
     fixed = fixed_rows(bt.intervals, per_interval, bt.band.line_height)
     fixed_overlays = [OverlayDraft(start, end, row.text, row.score, row.box, True) for row, (start, end) in fixed]
     readings = []
@@ -101,6 +102,56 @@ def band_readings(bt: BandTrack, number: int, width: int, overlays: Sequence[Ove
         else:
             readings.append(Reading(iv.start_t, iv.end_t, joined[0], joined[1], joined[2], ref, tuple(kept)))
     return readings, images, fixed_overlays
+
+
+MOVING_WINDOW = 8.0  # s: readings of one line this close together are compared for a move (the bench's sign
+# crosses its frame in 8 s; at 3 s, 4 of its readings found no partner)
+MOVING_MIN_SHIFT = 0.15  # line heights both ends of a line's box must go the same way to have moved
+# (a still line's box ends jitter by 2-3 px between readings; a sign at 120 px/s read 0.2 s apart
+# went 24 px, 0.26 of its caption band's line height)
+MOVING_SPAN = 0.5  # share of the smaller shift by which the two ends' shifts may differ: a box that
+# gained a mark at one end (`，`, an emoji read apart) grows, it does not move
+
+
+def _moved(a: Row, b: Row, line_height: float) -> bool:
+    """Whether two readings of one line are at places a translation apart (both box ends shifted
+    the same way, by about the same amount)."""
+    dx0, dx1 = b.box.x0 - a.box.x0, b.box.x1 - a.box.x1
+    least = max(2.0, MOVING_MIN_SHIFT * line_height)
+    return dx0 * dx1 > 0 and min(abs(dx0), abs(dx1)) >= least \
+        and abs(dx0 - dx1) <= MOVING_SPAN * min(abs(dx0), abs(dx1))
+
+
+def without_moving(intervals: Sequence[Interval], per_interval: Sequence[list[Row] | None],
+                   line_height: float) -> list[list[Row] | None]:
+    """Each interval's rows less the lines read at places a translation apart in another interval
+    near it (MOVING_WINDOW): a sign or a ticker moving through the band, read on the intervals the
+    change tracker could not tell were moving (tracking: `Interval.moved`), and any other reading
+    of a line seen moving (the same text at the same height). A subtitle never moves.
+    Without this the moving sign of the realistic bench either became cues or, read in most
+    intervals, a fixed overlay at one place for most of the clip."""
+    moving: set[int] = set()  # ids of the rows (an interval carrying the reading before shares its rows)
+    for i, rows in enumerate(per_interval):
+        for j in range(i + 1, len(per_interval)):
+            if not rows or intervals[j].start_t - intervals[i].end_t > MOVING_WINDOW:
+                break
+            for a in rows:
+                for b in per_interval[j] or []:
+                    if b is not a and same_line(a, b, line_height) and _moved(a, b, line_height):
+                        moving |= {id(a), id(b)}
+    if not moving:
+        return list(per_interval)
+    # A reading of a line seen moving, with no other reading near enough to show it move, is that
+    # line too (the same text at the same height): one kind of each is enough to compare with.
+    seen: dict[tuple[str, int], Row] = {}
+    for rows in per_interval:
+        for r in rows or []:
+            if id(r) in moving:
+                seen.setdefault((r.text, round(r.cy / max(1.0, line_height))), r)
+    kinds = list(seen.values())
+    return [None if rows is None else [r for r in rows if id(r) not in moving
+                                       and not any(same_line(r, m, line_height) for m in kinds)]
+            for rows in per_interval]
 
 
 def _blank(bt: BandTrack, i: int) -> bool:
