@@ -86,7 +86,8 @@ class Interval:
     read_t: float = 0.0  # time of the frame OCR read
     ref: np.ndarray | None = None  # the tracker's reference mask of its text (latest)
     off_centre: bool = False  # not read: its text held no centred line
-    moved: bool = False  # not read: its text is the interval before's, moved (a sign passing through)
+    moved: bool = False  # not read: its text is the interval before's moved, or (a short interval)
+    # moves on in the next one (a sign passing through)
     first: tuple[int, TrackFrame] | None = None  # the frame near its start
     latest: list[tuple[int, TrackFrame]] = field(default_factory=list)  # the last two frames near its end
     shots: list[tuple[int, TrackFrame]] = field(default_factory=list)  # frames to copy from (see `copies`)
@@ -125,14 +126,14 @@ class BandTrack:
         for change in self.tracker.push(index, strict, loose, owned=True):
             if self._clutter_only(change):
                 continue  # something passed behind the same text: the interval goes on, unread again
-            before = self.intervals[-1].ref if self.intervals else None
-            if self.intervals:
-                self.close(change.index)
-            iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref)
             # Text that moved since the interval before (a sign, a ticker): a new interval every
             # few frames, none of them a subtitle; reading each cost most of the OCR time.
-            iv.moved = before is not None and displaced(before, change.ref,
-                                                       max_shift=int(MOVED_MAX_LINES * self.band.line_height))
+            before = self.intervals[-1].ref if self.intervals else None
+            moved = before is not None and displaced(before, change.ref,
+                                                     max_shift=int(MOVED_MAX_LINES * self.band.line_height))
+            if self.intervals:
+                self.close(change.index, moves_on=moved)
+            iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref, moved=moved)
             self.intervals.append(iv)
             iv.shots.append((index, frame))
             iv.first = iv.shots[0]
@@ -206,9 +207,13 @@ class BandTrack:
         index, frame = shot
         return index, frame.color()[self.band.y0:self.band.y1].copy()
 
-    def close(self, end: int) -> None:
+    def close(self, end: int, *, moves_on: bool = False) -> None:
+        """End the current interval at frame `end` and send it to be read, unless it is empty, the
+        same text as before, too short, moving (`moves_on`: its text moved on in the interval that
+        begins at `end`; only a short interval is judged by that), or holds no centred line."""
         iv = self.intervals[-1]
         iv.end = end
+        iv.moved = iv.moved or (moves_on and end - iv.start < self.verify_frames)
         ref, iv.ref = iv.ref, None  # not kept: a long clip has thousands of intervals
         masks, iv.masks = iv.masks, None
         first, iv.first = iv.first, None
