@@ -3,15 +3,11 @@ subtitle, one growing in place and one leaving: `detect.displaced` on masks of r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from cjk_masks import render
 
 from vidscribe.subtitles.detect import GROWTH_PX, dilate, displaced
-
-FONT = next(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.ttc"), None)  # Debian's fonts-noto-cjk
 
 W, H = 720, 200
 LINE = 44  # px: the line height the masks are drawn at
@@ -20,13 +16,7 @@ SHIFT = 2 * LINE  # the most a move may span, as the band tracker asks
 
 def _mask(*lines: tuple[str, int, int]) -> np.ndarray:
     """A 0/1 mask of CJK text lines, each (text, x, y) at LINE px, thin strokes as a text mask has."""
-    assert FONT is not None, "fonts-noto-cjk is not installed (./dev setup installs it)"
-    image = Image.new("L", (W, H), 0)
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(str(FONT), LINE)
-    for text, x, y in lines:
-        draw.text((x, y), text, font=font, fill=255)
-    return (np.asarray(image) > 127).astype(np.uint8)
+    return render(lines, width=W, height=H, size=LINE)
 
 
 def _box_edges() -> np.ndarray:

@@ -178,6 +178,8 @@ class BandReader:
         whole reading adds (with_marks). A long interval's copies near its start and end are read
         in the same batch, to split texts one character apart (verify.py)."""
         chinese = [r for r in rows if HAN.search(r.text)]
+        if verify is not None and not verify.looks:
+            verify = None  # the masks near its start and end show the middle's characters: one text
         if verify is None:  # read whole only where the detector may have left a mark out
             chinese = [r for r in chinese if may_lack_marks(r, boxes, crop, band_y0, polarity)]
             if not chinese:

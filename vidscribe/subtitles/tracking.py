@@ -39,7 +39,7 @@ from vidscribe.subtitles.reading import TrackFrame
 from vidscribe.subtitles.screen import ScreenDraft
 from vidscribe.subtitles.scripts import load_cyrillic
 from vidscribe.subtitles.text import CENTRE_TOLERANCE, SYMBOL_ALLOWANCE, Row
-from vidscribe.subtitles.verify import LATEST_SECONDS, MAX_FRAMES, VERIFY_SECONDS, Verify
+from vidscribe.subtitles.verify import LATEST_SECONDS, MAX_FRAMES, VERIFY_SECONDS, Verify, same_looks
 
 EMPTY_CHARS = 0.12  # mask pixels / line height^2 under which a band counts as empty (half a character)
 EMPTY_FLOOR = 40  # ... and never fewer pixels than this
@@ -243,8 +243,14 @@ class BandTrack:
         verify = None
         if masks is not None and first is not None and latest and end - iv.start >= self.verify_frames \
                 and len(masks) >= end - iv.start:
-            verify = Verify(self._crop(first), self._crop(latest[-1]), masks, iv.start,
-                            ref.shape if ref is not None else crop.shape[:2])
+            shape = ref.shape if ref is not None else crop.shape[:2]
+            # The copies near the start and end are read only where their text masks differ from
+            # the middle copy's: the same characters read again cost a recogniser batch for nothing.
+            # A line height beyond the text box: a later text may be a character longer.
+            lh = round(self.band.line_height)
+            looks = not same_looks(masks, shape, iv.start, [first[0], shots[0][0], latest[-1][0]],
+                                   box.grown(lh, lh // 2, shape[1], shape[0]), lh)
+            verify = Verify(self._crop(first), self._crop(latest[-1]), masks, iv.start, shape, looks=looks)
         iv.rows = self._ocr(crop, box, other, self.polarity, middle_at=shots[0][0], start=iv.start, end=end,
                             verify=verify, line_height=self.band.line_height)
 

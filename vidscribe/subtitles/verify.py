@@ -13,6 +13,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from vidscribe.chinese import HAN
@@ -23,6 +24,11 @@ VERIFY_SECONDS = 0.8  # intervals at least this long may hold two cues (each ove
 LATEST_SECONDS = 0.25  # between refreshes of an interval's copy near its end (a colour conversion each)
 MAX_FRAMES = 900  # masks kept per interval (30 s at 30 fps); longer ones are not verified
 SURE = 0.9  # a look's lines at least this confident for a difference to count (not OCR noise)
+ALIKE_CHANGE = 0.1  # share of a cell's text-mask pixels that may come or go (1-px tolerance) between
+# two looks at the same characters: the same subtitle keeps 93-100% of a line's pixels over moving
+# backgrounds (detect.SAME_CORE); one digit turning into another changes 5-8% of a line's pixels,
+# a third or more of the cell (a line height square) it lies in
+ALIKE_FLOOR = 8  # px: fewer pixels than this coming or going in a cell is noise, not a stroke
 
 
 @dataclass
@@ -42,6 +48,61 @@ class Verify:
     masks: list[np.ndarray]  # np.packbits of each frame's 0/1 mask (rows of `shape[1]` bits)
     mask_start: int
     shape: tuple[int, int]
+    looks: bool = True  # the copies near the start and end are worth reading: their text masks
+    # differ somewhere from the middle's (same_looks); else only the Cyrillic reader uses them
+
+
+def unpacked(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: int, frame: int) -> np.ndarray:
+    """The 0/1 mask of `frame` from an interval's packed masks."""
+    h, w = shape
+    return np.unpackbits(masks[frame - mask_start], count=h * w).reshape(h, w)
+
+
+def same_looks(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: int, frames: Sequence[int],
+               region: Box, cell: int) -> bool:
+    """Whether the text masks of `frames` show the same characters inside `region` (band pixels):
+    of each frame's steady text (its mask's pixels there in the frames before and after it too),
+    under ALIKE_CHANGE in every cell (a `cell`-px square, cells half a cell apart) is missing from
+    the next frame's mask (1-px tolerance), and the other way round. Then reading those frames
+    again can tell nothing the middle reading did not: texts one character apart differ in that
+    character's cell. Background clutter that comes and goes is not steady; text the next frame
+    lacks counts, clutter it adds does not. Where it cannot tell (an empty region), False."""
+    h, w = shape
+    x0, y0, x1, y1 = max(0, region.x0), max(0, region.y0), min(w, region.x1), min(h, region.y1)
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return False
+    cell = max(2, cell)
+    last = mask_start + len(masks) - 1
+
+    def at(frame: int) -> np.ndarray:
+        return unpacked(masks, shape, mask_start, frame)[y0:y1, x0:x1]
+
+    looks = []
+    for f in sorted(set(frames)):
+        mask = at(f)
+        steady = mask & at(max(mask_start, f - 1)) & at(min(last, f + 1))
+        looks.append((mask, steady))
+    kernel = np.ones((3, 3), np.uint8)
+    for (a, steady_a), (b, steady_b) in zip(looks, looks[1:], strict=False):
+        missing = (steady_a & (1 - cv2.dilate(b, kernel))) | (steady_b & (1 - cv2.dilate(a, kernel)))
+        if np.count_nonzero(missing) < ALIKE_FLOOR:
+            continue
+        text = cell_sums(steady_a | steady_b, cell)
+        if (cell_sums(missing, cell) >= np.maximum(ALIKE_FLOOR, ALIKE_CHANGE * text)).any():
+            return False
+    return True
+
+
+def cell_sums(mask: np.ndarray, cell: int) -> np.ndarray:
+    """Pixel counts of `mask` in `cell`-px squares half a cell apart (cut at the mask's edges)."""
+    total = cv2.integral(mask, sdepth=cv2.CV_32S)
+    h, w = mask.shape
+    step = max(1, cell // 2)
+    ys = np.arange(0, max(1, h - cell + step), step)
+    xs = np.arange(0, max(1, w - cell + step), step)
+    y0, x0 = ys[:, None], xs[None, :]
+    y1, x1 = np.minimum(y0 + cell, h), np.minimum(x0 + cell, w)
+    return total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
 
 
 def key_text(rows: Sequence[Row]) -> str:
@@ -83,8 +144,7 @@ def split_frame(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start:
     x0, y0, x1, y1 = max(0, region.x0), max(0, region.y0), min(w, region.x1), min(h, region.y1)
 
     def part(frame: int) -> np.ndarray:
-        bits = np.unpackbits(masks[frame - mask_start], count=h * w).reshape(h, w)
-        return bits[y0:y1, x0:x1]
+        return unpacked(masks, shape, mask_start, frame)[y0:y1, x0:x1]
 
     a, b = part(fa), part(fb)
     frames = list(range(fa + 1, fb + 1))
