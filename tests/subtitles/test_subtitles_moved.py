@@ -3,6 +3,7 @@ subtitle, one growing in place and one leaving: `detect.displaced` on masks of r
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from cjk_masks import render
@@ -72,6 +73,36 @@ def test_a_new_line_beside_moving_text_or_a_line_leaving_is_not() -> None:
     # Two lines, then one of them: nothing moved.
     two = _mask(("先培训两周再上岗", 150, 20), ("包吃包住免费体检", 150, 120))
     assert not displaced(two, _mask(("先培训两周再上岗", 150, 20)), max_shift=SHIFT)
+
+
+def _outlined(*lines: tuple[str, int, int]) -> np.ndarray:
+    """Strokes' edges only, as a text mask of outlined text holds them."""
+    m = _mask(*lines)
+    return m & (1 - cv2.erode(m, np.ones((3, 3), np.uint8)))
+
+
+def _clutter(seed: int, lines: int = 3) -> np.ndarray:
+    """Short edges of a busy picture (a rotating test pattern), different in every mask."""
+    rng = np.random.default_rng(seed)
+    m = np.zeros((H, W), np.uint8)
+    for _ in range(lines):
+        x, y = int(rng.integers(0, W - 60)), int(rng.integers(0, H - 10))
+        cv2.line(m, (x, y), (x + int(rng.integers(20, 60)), y + int(rng.integers(-10, 10))), 1, 2)
+    return m
+
+
+@pytest.mark.parametrize("dx", [8, 12, 16])
+def test_a_sign_moving_over_a_busy_picture_is_displaced(dx: int) -> None:
+    """The picture's edges take a third of the new pixels (long-mixed's test pattern): the move
+    still explains the rest, clearly better than any other shift."""
+    old = _outlined(("超市营业中", 200, 80)) | _clutter(1)
+    assert displaced(old, _outlined(("超市营业中", 200 + dx, 80)) | _clutter(2), max_shift=SHIFT)
+
+
+def test_a_short_subtitle_beside_a_sign_moving_over_a_busy_picture_is_not() -> None:
+    old = _outlined(("超市营业中", 200, 80)) | _clutter(1)
+    new = _outlined(("超市营业中", 212, 80), ("好的", 300, 140)) | _clutter(2)
+    assert not displaced(old, new, max_shift=SHIFT)
 
 
 def test_empty_or_mismatched_masks_are_not() -> None:
