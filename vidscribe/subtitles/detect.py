@@ -100,7 +100,7 @@ GROWTH_PX = 3  # new pixels this near old ones are the same text growing (a fade
 MOVED_EXPLAINED = 0.5  # share of the pixels a move must explain (1-px tolerance): on the realistic
 # bench a sign's new pixels lay 0.55-1.0 on its earlier mask moved (long-mixed's rotating test
 # pattern takes up to 0.45 of them; at 0.7, 190 of that band's 356 reads were the sign), a new
-# subtitle's 0.02-0.52 at the best shift, never with the margin below
+# subtitle's 0.02-0.52 at the best shift; with MOVED_MARGIN no cue of either bench group was lost
 MOVED_BALANCE = 0.5  # a move leaves about as many pixels as it takes (leading and trailing edges of
 # each stroke): the smaller of the two at least this share of the larger. A line added above or
 # below a cue takes many and leaves few (a boxed line: 2868 against 430), and its box's edges lie on
