@@ -55,6 +55,7 @@ from vidscribe.samples import (  # noqa: E402
     CJK_FONT,
     CJK_MONO_FONT,
     CJK_SERIF_FONT,
+    CLIP_VERSION,
     ClipSpec,
     TextLayer,
     make_clip,
@@ -144,7 +145,8 @@ def suite() -> list[Clip]:
 
 
 def _spec_key(spec: ClipSpec) -> str:
-    return hashlib.sha256(json.dumps(asdict(spec), sort_keys=True, default=str).encode()).hexdigest()[:12]
+    made = {"spec": asdict(spec), "version": CLIP_VERSION}
+    return hashlib.sha256(json.dumps(made, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def materialise(clips: list[Clip] | list[RealClip], folder: Path) -> dict[str, Path]:

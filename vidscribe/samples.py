@@ -148,6 +148,11 @@ DEMO = ClipSpec(
 
 
 _ENDLESS_SOURCES = {"mandelbrot", "life", "cellauto"}
+# Sources that draw at random unless given a seed (ffmpeg's default, -1, is a new seed each run): the
+# same spec must make the same clip on every machine, or a bench compares different pictures (the
+# bench's Game of Life clip scored 0.714, 0.800 and 1.000 on three machines).
+_SEEDED_SOURCES = {"life", "cellauto", "gradients"}
+CLIP_VERSION = 2  # raised whenever make_clip draws a spec differently: caches of made clips key on it
 
 
 def _require(tool: str) -> str:
@@ -224,6 +229,8 @@ def make_clip(spec: ClipSpec, out: str | Path) -> Path:
         source = spec.background if "=" in spec.background else spec.background + "="
         sep = ":" if not source.endswith("=") else ""
         video_in = f"{source}{sep}size={spec.width}x{spec.height}:rate={spec.fps}"
+        if source.split("=")[0] in _SEEDED_SOURCES and "seed=" not in source:
+            video_in += ":seed=1"
         if source.split("=")[0] not in _ENDLESS_SOURCES:  # these have no duration option; -t ends them
             video_in += f":duration={spec.duration}"
         filters = []
