@@ -179,8 +179,11 @@ class BandReader:
         in the same batch, to split texts one character apart (verify.py)."""
         chinese = [r for r in rows if HAN.search(r.text)]
         if verify is not None and not verify.looks:
-            verify = None  # the masks near its start and end show the middle's characters: one text
-        if verify is None:  # read whole only where the detector may have left a mark out
+            # The masks near its start and end show the middle's characters: one text. Its lines
+            # are still read whole (a long interval is a cue: a caption's trailing `，` that the
+            # detector left out and may_lack_marks does not see in blocky ink is worth the call).
+            verify = None
+        elif verify is None:  # read whole only where the detector may have left a mark out
             chinese = [r for r in chinese if may_lack_marks(r, boxes, crop, band_y0, polarity)]
             if not chinese:
                 return rows, []
