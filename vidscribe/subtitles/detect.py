@@ -456,14 +456,28 @@ def centred_lines(mask: np.ndarray, width: int, line_height: float, *, tolerance
                   allowance: float) -> list[Box]:
     """Boxes of the line-shaped clusters of a band's text mask centred on the frame (`width`).
     Characters are joined across gaps of up to a line height; clusters on one row are judged
-    together (a phone number's groups)."""
-    parts = _clusters(mask, line_height)
-    rows: list[Box] = []
-    for b in sorted(parts, key=lambda b: b.x0):
-        for i, r in enumerate(rows):
+    together (a phone number's groups), or, when the row is not centred, the widest run of
+    neighbouring clusters in it that is: a busy picture's bright cells on the row of a subtitle
+    (the bench's Game of Life) put the row's middle off centre, and the cue went unread."""
+    rows: list[tuple[Box, list[Box]]] = []
+    for b in sorted(_clusters(mask, line_height), key=lambda b: b.x0):
+        for i, (r, members) in enumerate(rows):
             if b.overlap_y(r) >= 0.5 * min(b.height, r.height):
-                rows[i] = Box.union((r, b))
+                rows[i] = (Box.union((r, b)), [*members, b])
                 break
         else:
-            rows.append(b)
-    return [r for r in rows if abs(r.cx - width / 2) <= tolerance * width + allowance * r.height]
+            rows.append((b, [b]))
+
+    def centred(box: Box) -> bool:
+        return abs(box.cx - width / 2) <= tolerance * width + allowance * box.height
+
+    out = []
+    for row, members in rows:
+        if centred(row):
+            out.append(row)
+            continue
+        runs = [Box.union(members[i:j + 1]) for i in range(len(members)) for j in range(i, len(members))]
+        best = max((r for r in runs if centred(r)), key=lambda r: r.width, default=None)
+        if best is not None:
+            out.append(best)
+    return out
