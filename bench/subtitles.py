@@ -347,15 +347,22 @@ def plain_check(path: Path, engine, preds: list[Pred], truth: list[Truth],
 class CountingEngine:
     """The engine, counting its OCR calls (every kind: samples, band crops, overlay reads)."""
 
-    def __init__(self, engine):
-        self.engine, self.calls = engine, 0
+    def __init__(self, engine, counts: list[int] | None = None):
+        self.engine, self.counts = engine, counts if counts is not None else [0]
         self.name, self.models = engine.name, engine.models
 
+    @property
+    def calls(self) -> int:
+        return self.counts[0]
+
     def read(self, image, keep=None):
-        self.calls += 1
+        self.counts[0] += 1
         return self.engine.read(image, keep)
 
     def __getattr__(self, name):
+        if name == "twin":  # a second OCR worker's engine: its calls count here too
+            make = self.engine.twin  # AttributeError when the engine has none
+            return lambda: CountingEngine(make(), self.counts)
         return getattr(self.engine, name)
 
 
@@ -496,7 +503,7 @@ def run_group(group: str, clips, paths: dict[str, Path], engine, args) -> None:
                   f"samples), track pass decode {split['decode']:.2f} s, change detection {split['detect']:.2f} s, "
                   f"OCR {split['ocr']:.2f} s ({sum(tm.ocr_calls for tm in tms)} calls, "
                   f"{sum(getattr(tm, 'verify_calls', 0) for tm in tms)} verify batches, "
-                  f"{sum(getattr(tm, 'script_calls', 0) for tm in tms)} Cyrillic reads, in a worker thread "
+                  f"{sum(getattr(tm, 'script_calls', 0) for tm in tms)} Cyrillic reads, in OCR worker threads "
                   f"overlapping decoding), total {split['total']:.2f} s; process CPU time {cpu:.2f} s "
                   f"({cpu / max(1e-9, split['total']):.2f} cores busy on average)")
     if checks:

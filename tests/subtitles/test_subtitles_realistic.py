@@ -4,6 +4,7 @@ three frames later, and a still image (a photo post) read as screen text."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from subtitle_clips import REAL_CUES, REAL_FPS, SCREENSHOT_LINES
 from vidscribe.settings import Settings
 from vidscribe.stage import StageContext, StageOutput
 from vidscribe.subtitles import STAGE
+from vidscribe.subtitles.engines import load_engine
+from vidscribe.subtitles.extract import extract
 from vidscribe.subtitles.scripts import load_cyrillic
 from vidscribe.subtitles.text import cer, squash
 from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
@@ -81,3 +84,21 @@ def test_a_still_image_is_screen_text(sub_clips: dict[str, Path], tmp_path: Path
     assert any(squash(t) == "高薪招聘" for t in texts), texts
     assert all(s.start == s.end == 0.0 for s in subs.screen_text)
     assert all(s.keyframe in out.files for s in subs.screen_text)
+
+
+def test_two_ocr_workers_read_what_one_does(sub_clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intervals read by two workers (an engine each), in whatever order they finish, give the
+    cues one reader gives reading them in turn."""
+    engine = load_engine("rapidocr")
+    twin = engine.twin()
+    assert twin is not engine and engine.twin() is twin  # made once
+    calls = []
+    read = twin.read
+    monkeypatch.setattr(twin, "read", lambda *a, **k: calls.append(1) or read(*a, **k))
+    alone = extract(sub_clips["realistic"], engine, threaded=False)
+    assert not calls
+    both = extract(sub_clips["realistic"], engine)
+    if (os.cpu_count() or 1) >= 2:
+        assert calls, "the second worker read nothing"
+    assert [(c.start, c.end, c.text) for c in both.cues] == [(c.start, c.end, c.text) for c in alone.cues]
+    assert [(s.start, s.end, s.text) for s in both.screen_text] == [(s.start, s.end, s.text) for s in alone.screen_text]

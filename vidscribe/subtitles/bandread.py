@@ -1,4 +1,4 @@
-"""Reading one stable interval of a band (in the OCR worker thread): the detector runs where the
+"""Reading one stable interval of a band (in an OCR worker thread): the detector runs where the
 mask says the text is, boxes without text-mask pixels are not recognised, moving boxes are dropped,
 an unsure reading is checked on a second copy, a line touching its crop's side is read again on the
 band's whole width, lines a band's inner edge cuts are left to the band beyond it, a line read as

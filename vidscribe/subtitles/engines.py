@@ -36,7 +36,7 @@ BUNDLED_DET = "PP-OCRv4_mobile_det"
 BUNDLED_REC = "PP-OCRv4_mobile_rec"
 # Never upscale; only shrink inputs whose long side is above this (whole frames of 4K video).
 MAX_SIDE = 2000
-# One inference thread: the OCR runs beside decoding (its own worker thread), and on a busy
+# One inference thread: the OCR runs beside decoding (in worker threads, an engine each), and on a busy
 # 2-core machine a second onnxruntime thread made each call 2-3x slower, not faster.
 THREADS = 1
 
@@ -107,6 +107,8 @@ class RapidOcrEngine:
     def __init__(self, det_model: str | None = None, rec_model: str | None = None, device: str = "cpu"):
         from rapidocr_onnxruntime import RapidOCR
 
+        self._args = (det_model, rec_model, device)
+        self._twin: RapidOcrEngine | None = None
         kwargs: dict[str, Any] = {}
         if rec_model == PPOCRV5_REC:
             found = ppocrv5_rec()
@@ -130,6 +132,14 @@ class RapidOcrEngine:
                              rec_use_cuda=use_cuda, intra_op_num_threads=THREADS, inter_op_num_threads=1,
                              **kwargs)
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe, RapidOCR's state is not
+
+    def twin(self) -> RapidOcrEngine:
+        """Another engine with the same models and sessions of its own (made once): a second OCR
+        worker reads beside the first, each with one inference thread (see THREADS)."""
+        with self._lock:
+            if self._twin is None:
+                self._twin = RapidOcrEngine(*self._args)
+            return self._twin
 
     def read(self, image: np.ndarray, keep: Keep | None = None) -> list[TextLine]:
         h, w = image.shape[:2]

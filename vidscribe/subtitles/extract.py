@@ -6,9 +6,10 @@ Two decodes, because seeking in long-GOP H.264 costs more than decoding: a short
 OCRs a few downscaled whole frames until a centred line shows up at one height in two of them
 (usually the first two, 0.7 s apart), then the *track* pass reads every frame, computes a text
 mask of each candidate band (from the luma plane: no colour conversion) and runs OCR only when the
-mask says the text there changed, in a worker thread. The track pass's frames are decoded ahead
-in a thread of their own, from the start, while the locate pass still runs. A candidate band whose
-text never changes (a fixed title) ends up an overlay, not cues.
+mask says the text there changed, in OCR worker threads (two, each with an engine of its own). The
+track pass's frames are decoded ahead in a thread of their own, from the start, while the locate
+pass still runs. A candidate band whose text never changes (a fixed title) ends up an overlay, not
+cues.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Timings:
     locate: float = 0.0  # the whole locate pass (its decoding and OCR)
     decode: float = 0.0  # track pass: waiting for decoded frames (decoded ahead, in a thread)
     detect: float = 0.0  # track pass: text masks and change tracking
-    ocr: float = 0.0  # track pass: OCR calls (in a worker thread, overlapping decoding)
+    ocr: float = 0.0  # track pass: OCR calls, summed over the OCR workers (overlapping decoding)
     total: float = 0.0
     scan: float = 0.0  # track pass: OCR of new static-text candidates (in the decoding thread)
     frames: int = 0
@@ -73,7 +74,7 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
     path = Path(path)
     timings = Timings()
     # The track pass's decoding starts now, in a thread: it runs while the locate pass reads samples.
-    # With 2 cores that thread, the OCR worker and this one fill them: no decoder threads on top
+    # With 2 cores that thread, the OCR workers and this one fill them: no decoder threads on top
     # (they cost ~15% more CPU for frame threading's bookkeeping and gained nothing measurable).
     with FrameReader(path) as reader, Ahead(reader, threaded=(os.cpu_count() or 1) > 2) as pictures:
         located = locate(path, engine, band_setting=band_setting, timings=timings)

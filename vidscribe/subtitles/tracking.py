@@ -1,13 +1,16 @@
 """Tracking the bands over every frame and scheduling OCR: each band's text mask goes through a
-change tracker; each stable interval keeps a few band crops and is read once, when it ends, in a
-worker thread (`bandread.py`); an interval whose text is the one before's, moved (a sign passing
-through: a new interval every few frames), is not read (`detect.displaced`). New bands and screen
-text are looked for twice a second (`finders.py`); static-text candidates (watermarks) are checked
-five times a second and new ones looked for every SCAN_SECONDS (`overlays.py`).
+change tracker; each stable interval keeps a few band crops and is read once, when it ends, in an
+OCR worker thread (`bandread.py`; OCR_WORKERS of them, an engine each); an interval whose text is
+the one before's, moved (a sign passing through: a new interval every few frames), is not read
+(`detect.displaced`). New bands and screen text are looked for twice a second (`finders.py`);
+static-text candidates (watermarks) are checked five times a second and new ones looked for every
+SCAN_SECONDS (`overlays.py`).
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,6 +48,8 @@ EMPTY_CHARS = 0.12  # mask pixels / line height^2 under which a band counts as e
 EMPTY_FLOOR = 40  # ... and never fewer pixels than this
 READ_CHARS = 0.25  # mask pixels / line height^2 an interval needs to be worth an OCR call (one character)
 READ_FLOOR = 80
+OCR_WORKERS = 2  # intervals read at once, each worker with an engine of its own: on long-mixed the one
+# worker was busy for the whole pass (OCR 57-65 s of 59-67 s) with 1.6 of 2 cores in use
 MIN_READ_FRAMES = 3  # intervals shorter than this are transition fragments: not read
 TRACK_WINDOW = 12  # frames of masks the change tracker keeps to place a change on its frame
 PROGRESS_EVERY = 25  # frames
@@ -286,15 +291,21 @@ def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watc
 
 
 class _TrackPass:
-    """The state of one track pass: the band tracks, the finders, the watches and the OCR worker."""
+    """The state of one track pass: the band tracks, the finders, the watches and the OCR workers."""
 
     def __init__(self, engine: OcrEngine, located: Located, watches: list[Watch], timings: _Timings,
                  threaded: bool):
         info = located.info
         self.engine, self.info, self.watches, self.timings = engine, info, watches, timings
         self.fps = info.fps or 25
-        self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
-        self.reader = BandReader(engine, timings, load_cyrillic(), info.height)
+        # OCR workers, each with an engine of its own: one when the engine cannot make a twin.
+        cyrillic = load_cyrillic()
+        engines = [engine] + ([engine.twin()] if threaded and hasattr(engine, "twin")
+                              and (os.cpu_count() or 1) >= OCR_WORKERS else [])
+        self.readers: queue.SimpleQueue[BandReader] = queue.SimpleQueue()
+        for e in engines:
+            self.readers.put(BandReader(e, timings, cyrillic, info.height))
+        self.executor = ThreadPoolExecutor(max_workers=len(engines), thread_name_prefix="ocr") if threaded else None
         self.blank = [w.box for w in watches if w.blank]
         self.tracks = [BandTrack(b, info.width, polarity(b, located), self.blank, self.submit_for(b.y0), self.fps)
                        for b in located.bands]
@@ -312,9 +323,17 @@ class _TrackPass:
                    **more: object) -> Future[Read] | Read:
             self.timings.ocr_calls += 1
             if self.executor:
-                return self.executor.submit(self.reader, crop, box, other, pol, band_y0, **more)
-            return self.reader(crop, box, other, pol, band_y0, **more)  # type: ignore[arg-type]
+                return self.executor.submit(self._read, crop, box, other, pol, band_y0, **more)
+            return self._read(crop, box, other, pol, band_y0, **more)
         return submit
+
+    def _read(self, *args: object, **more: object) -> Read:
+        """One interval read by whichever worker's reader is free."""
+        reader = self.readers.get()
+        try:
+            return reader(*args, **more)  # type: ignore[arg-type]
+        finally:
+            self.readers.put(reader)
 
     def frame(self, frame: TrackFrame) -> None:
         self.times.append(frame.picture.t)
