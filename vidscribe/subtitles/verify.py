@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from vidscribe.chinese import HAN
+from vidscribe.subtitles.detect import dilate
 from vidscribe.subtitles.engines import Box
 from vidscribe.subtitles.text import Row, squash
 
@@ -82,9 +83,8 @@ def same_looks(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: 
         mask = at(f)
         steady = mask & at(max(mask_start, f - 1)) & at(min(last, f + 1))
         looks.append((mask, steady))
-    kernel = np.ones((3, 3), np.uint8)
     for (a, steady_a), (b, steady_b) in zip(looks, looks[1:], strict=False):
-        missing = (steady_a & (1 - cv2.dilate(b, kernel))) | (steady_b & (1 - cv2.dilate(a, kernel)))
+        missing = (steady_a & (1 - dilate(b))) | (steady_b & (1 - dilate(a)))
         if np.count_nonzero(missing) < ALIKE_FLOOR:
             continue
         text = cell_sums(steady_a | steady_b, cell)
