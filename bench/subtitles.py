@@ -506,6 +506,15 @@ def run_group(group: str, clips, paths: dict[str, Path], engine, args) -> None:
                   f"{sum(getattr(tm, 'script_calls', 0) for tm in tms)} Cyrillic reads, in OCR worker threads "
                   f"overlapping decoding), total {split['total']:.2f} s; process CPU time {cpu:.2f} s "
                   f"({cpu / max(1e-9, split['total']):.2f} cores busy on average)")
+            # Thread CPU time by part: steadier than wall time on a shared machine, and what a
+            # speed target on 2 cores has to fit in (8x real time: 2 x video seconds / 8 core-seconds).
+            parts = {k: sum(getattr(tm, k, 0.0) for tm in tms) for k in ("cpu_decode", "cpu_track", "cpu_ocr")}
+            video = sum(r.duration for r in items if r.duration)
+            print(f"{'':6} CPU by part: decoding {parts['cpu_decode']:.1f} s, masks and tracking "
+                  f"{parts['cpu_track']:.1f} s, reading intervals (OCR workers) {parts['cpu_ocr']:.1f} s, the rest "
+                  f"(locate pass, assembly, stills) {cpu - sum(parts.values()):.1f} s; 8x real time on 2 cores "
+                  f"allows {2 * video / 8:.1f} core-s for {video:.0f} s of video; this CPU time gives at most "
+                  f"{2 * video / max(1e-9, cpu):.1f}x with both cores always busy")
     if checks:
         print(f"\nread worse than plain full-frame OCR ({group}): true lines the stage read worse / better "
               f"than PP-OCR on the whole middle frame of the cue (missed cues count as worse)")

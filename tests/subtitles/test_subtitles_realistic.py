@@ -5,6 +5,7 @@ three frames later, and a still image (a photo post) read as screen text."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,12 @@ def test_two_ocr_workers_read_what_one_does(sub_clips: dict[str, Path], monkeypa
         assert calls, "the second worker read nothing"
     assert [(c.start, c.end, c.text) for c in both.cues] == [(c.start, c.end, c.text) for c in alone.cues]
     assert [(s.start, s.end, s.text) for s in both.screen_text] == [(s.start, s.end, s.text) for s in alone.screen_text]
+    # CPU by part (bench/subtitles.py prints it): each part counted once, wherever it ran; reading
+    # in the track pass's own thread (threaded=False) counts as reading, not tracking.
+    for run in (alone, both):
+        tm = run.timings
+        assert tm.cpu_decode > 0 and tm.cpu_track > 0 and tm.cpu_ocr > 0
+    cpu = time.process_time()
+    again = extract(sub_clips["realistic"], engine, threaded=False).timings
+    # Parts are thread CPU times of disjoint work: together never more than the process used.
+    assert again.cpu_decode + again.cpu_track + again.cpu_ocr <= time.process_time() - cpu + 0.05

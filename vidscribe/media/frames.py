@@ -20,6 +20,7 @@ import logging
 import math
 import queue
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -299,10 +300,12 @@ class Ahead:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(8, limit_bytes // frame_bytes))
         self._stop = threading.Event()
         self._pictures = reader.pictures(threaded=threaded)
+        self.cpu = 0.0  # seconds of CPU the decoding thread used (set when it ends)
         self._thread = threading.Thread(target=self._run, name="frames-ahead", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        started = time.thread_time()
         try:
             for picture in self._pictures:
                 if not self._put(picture):
@@ -312,6 +315,7 @@ class Ahead:
             self._put(e)
         finally:
             self._pictures.close()
+            self.cpu = time.thread_time() - started
 
     def _put(self, item: object) -> bool:
         while not self._stop.is_set():

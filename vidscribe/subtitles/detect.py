@@ -120,9 +120,11 @@ def _coverage(part: np.ndarray, other_dilated: np.ndarray, shifts: list[tuple[in
     """For each shift (dx, dy), the share of mask `part`'s pixels on `other_dilated` once `part`
     is moved back by it. All shifts at once, by looking the pixels up (a shift costs a lookup per
     pixel, not a pass over the mask's bounding box)."""
-    ys, xs = np.nonzero(part)
-    step = max(1, -(-len(xs) // COVERAGE_POINTS))
-    ys, xs = ys[::step], xs[::step]
+    points = cv2.findNonZero(part)  # (x, y) in raster order, as np.nonzero gives them, 4x faster
+    if points is None:
+        return [0.0] * len(shifts)
+    points = points.reshape(-1, 2)[::max(1, -(-len(points) // COVERAGE_POINTS))]
+    xs, ys = points[:, 0].astype(np.intp), points[:, 1].astype(np.intp)
     pad = max(max(abs(dx), abs(dy)) for dx, dy in shifts)
     padded = cv2.copyMakeBorder(other_dilated, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     width = padded.shape[1]
@@ -137,13 +139,15 @@ def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[
     MOVED_EXPLAINED of mask `part`'s pixels on `other_dilated` (part moved back by it), clearly
     better than most shifts along that axis do (MOVED_MARGIN); None when there is none."""
     best: tuple[float, tuple[int, int]] | None = None
+    axes = []
     for axis, length in (((1, 0), part.shape[1]), ((0, 1), part.shape[0])):
         # No farther than the mask is long: beyond that nothing can be explained.
         steps = range(MOVED_MIN_SHIFT, min(max_shift, length) + 1, MOVED_STEP)
-        shifts = [(axis[0] * d, axis[1] * d) for s in steps for d in (s, -s)]
+        axes.append([(axis[0] * d, axis[1] * d) for s in steps for d in (s, -s)])
+    covers = _coverage(part, other_dilated, axes[0] + axes[1]) if axes[0] or axes[1] else []
+    for shifts, cover in ((axes[0], covers[:len(axes[0])]), (axes[1], covers[len(axes[0]):])):
         if not shifts:
             continue
-        cover = _coverage(part, other_dilated, shifts)
         top = max(range(len(shifts)), key=cover.__getitem__)
         if cover[top] >= MOVED_EXPLAINED and cover[top] - float(np.median(cover)) >= MOVED_MARGIN \
                 and (best is None or cover[top] > best[0]):

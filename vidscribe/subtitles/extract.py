@@ -51,6 +51,10 @@ class Timings:
     scans: int = 0  # track-pass OCR calls (static-text candidates)
     script_calls: int = 0  # lines read as Latin by PP-OCR, read again by the Cyrillic reader
     verify_calls: int = 0  # long intervals' lines read again near their start and end (verify.py)
+    # CPU seconds by part (thread CPU time, so parts running at once on two cores add up):
+    cpu_decode: float = 0.0  # the track pass's decoding thread
+    cpu_track: float = 0.0  # text masks, change tracking, finders and static-text scans (main thread)
+    cpu_ocr: float = 0.0  # reading the intervals (OCR workers: detector, recogniser, Cyrillic reader)
 
 
 @dataclass
@@ -107,6 +111,7 @@ def extract(path: str | Path, engine: OcrEngine, *, band_setting: str | None = N
         else:
             pictures.close()  # a still: the picture decoded ahead is not needed
             screen, overlays = read_still(located, engine)
+    timings.cpu_decode = pictures.cpu
     cues = merge_stacked(cues)
     used = {c.ref for c in cues}
     timings.total = time.perf_counter() - started

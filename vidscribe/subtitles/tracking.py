@@ -68,6 +68,8 @@ class _Timings(Protocol):
     detect: float
     ocr: float
     scan: float
+    cpu_track: float
+    cpu_ocr: float
     frames: int
     ocr_calls: int
     scans: int
@@ -278,6 +280,7 @@ def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watc
     second. Returns the band tracks, the end time and the screen text."""
     run = _TrackPass(engine, located, watches, timings, threaded)
     duration = located.info.duration or 1.0
+    cpu, ocr_before = time.thread_time(), timings.cpu_ocr
     t_decode = time.perf_counter()
     for index, picture in enumerate(pictures):
         t_detect = time.perf_counter()
@@ -287,6 +290,9 @@ def track(pictures: Iterable[Picture], engine: OcrEngine, located: Located, watc
             progress(min(1.0, picture.t / duration))
         t_decode = time.perf_counter()
         timings.detect += t_decode - t_detect
+    # OCR read here, not in a worker (threaded=False), is counted as OCR, not tracking.
+    inline_ocr = timings.cpu_ocr - ocr_before if run.executor is None else 0.0
+    timings.cpu_track += time.thread_time() - cpu - inline_ocr
     return run.finish()
 
 
@@ -330,9 +336,11 @@ class _TrackPass:
     def _read(self, *args: object, **more: object) -> Read:
         """One interval read by whichever worker's reader is free."""
         reader = self.readers.get()
+        cpu = time.thread_time()
         try:
             return reader(*args, **more)  # type: ignore[arg-type]
         finally:
+            self.timings.cpu_ocr += time.thread_time() - cpu
             self.readers.put(reader)
 
     def frame(self, frame: TrackFrame) -> None:
