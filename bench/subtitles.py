@@ -17,9 +17,12 @@ picture.
 A cue matches a true one when their time spans overlap with IoU >= 0.5 and its character error
 rate is <= 10% (whitespace ignored, NFKC); matching is one-to-one. Reported: cue precision,
 recall, F1, mean CER of matched cues, mean start/end error, speed (x real time, model loading
-excluded and shown apart), OCR calls per true cue, the stage's time split, and the same figures
-for the naive reference: OCR of a fixed bottom band at 2 frames per second, equal neighbours
-merged. Prints the machine load: other processes skew the speed figures.
+excluded and shown apart), OCR calls per true cue, the stage's time split, its CPU time by part
+(decoding, masks and tracking, OCR workers, the rest) against what 8x real time on 2 cores allows,
+and the same figures for the naive reference: OCR of a fixed bottom band at 2 frames per second,
+equal neighbours merged. Prints the machine load: other processes skew the speed figures; on this
+shared VM two runs of the same code differed by up to 15% in wall time, so compare CPU by part and
+OCR calls between versions, and wall time over repeated runs.
 
 `--plain-check` (issue 12, item 8: the stage must never read worse than plain OCR of the frame):
 every true line as the stage read it against PP-OCR on the whole frame in the middle of the cue,
