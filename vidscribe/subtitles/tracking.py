@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -312,6 +313,7 @@ class _TrackPass:
         for e in engines:
             self.readers.put(BandReader(e, timings, cyrillic, info.height))
         self.executor = ThreadPoolExecutor(max_workers=len(engines), thread_name_prefix="ocr") if threaded else None
+        self.cpu_lock = threading.Lock()
         self.blank = [w.box for w in watches if w.blank]
         self.tracks = [BandTrack(b, info.width, polarity(b, located), self.blank, self.submit_for(b.y0), self.fps)
                        for b in located.bands]
@@ -340,7 +342,8 @@ class _TrackPass:
         try:
             return reader(*args, **more)  # type: ignore[arg-type]
         finally:
-            self.timings.cpu_ocr += time.thread_time() - cpu
+            with self.cpu_lock:  # two workers add to it
+                self.timings.cpu_ocr += time.thread_time() - cpu
             self.readers.put(reader)
 
     def frame(self, frame: TrackFrame) -> None:
