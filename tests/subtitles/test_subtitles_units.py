@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from vidscribe.geometry import Box
-from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked, without_moving
-from vidscribe.subtitles.band import MARGIN_LINES, band_around
+from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked, owns, without_moving
+from vidscribe.subtitles.band import MARGIN_LINES, Band, band_around
 from vidscribe.subtitles.bandread import ink_span, may_lack_marks, surest_cyrillic, with_marks, within
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
@@ -401,3 +401,21 @@ def test_lines_read_at_places_a_move_apart_are_not_cue_text() -> None:
 def test_a_still_band_is_left_as_it_is() -> None:
     rows = [[Row("还剩3个名额", 1.0, Box(300, 600, 520, 650))], [Row("还剩3个名额", 1.0, Box(301, 600, 521, 650))]]
     assert without_moving(_intervals((0, 1), (1.1, 2)), rows, 50.0) == rows
+
+
+def test_a_line_two_bands_read_goes_to_one_of_them_on_a_near_tie() -> None:
+    """long-mixed at 199.7 s: a caption band at the top and a middle band overlap; both read
+    `欢迎咨询` whole, in boxes a few px apart, and by the nearest lines alone each judged the other
+    band nearer: neither kept the line and the cue `欢迎咨询 / 不看学历` lost it. On such a tie the
+    band with more room around the line takes it, judged alike from either box."""
+    top = Band(0, 555, 128.0, lines_cy=(268.5,))
+    middle = Band(372, 985, 92.4, lines_cy=(679.0,))
+    bands = [top, middle]
+    as_top_read_it = Row("欢迎咨询", 0.99, Box(128, 410, 598, 539))
+    as_middle_read_it = Row("欢迎咨询", 0.99, Box(128, 406, 593, 532))
+    assert owns(middle, as_middle_read_it, bands)
+    assert not owns(top, as_top_read_it, bands)
+    # No tie: the nearest lines decide, as before.
+    assert owns(top, Row("俄军招募", 0.99, Box(128, 300, 598, 420)), bands)
+    assert not owns(middle, Row("俄军招募", 0.99, Box(128, 380, 598, 500)), bands)
+    assert owns(middle, Row("不看学历", 0.99, Box(132, 556, 588, 671)), bands)
