@@ -111,6 +111,13 @@ def test_a_caption_read_by_two_overlapping_bands_is_one_cue() -> None:
     assert sorted(c.text for c in merged) == ["俄军招募\n欢迎咨询\n不看学历", "加入俄罗斯军队"]
     # Not the same frames: two cues.
     assert len(merge_stacked([cue(6.0, top), cue(7.5, middle)])) == 2
+    # Starting on one frame, one band's cue ending a few frames early (a sign crossed that band,
+    # long-mixed at 85.7 s): one cue, to the later end. Ending far apart: two.
+    early = CueDraft(6.0, 8.77, *join_rows((middle, bottom)), None, [], (middle, bottom))
+    (one,) = merge_stacked([cue(6.0, top), early])
+    assert (one.start, one.end, one.text) == (6.0, 9.0, "俄军招募\n欢迎咨询\n不看学历")
+    much_earlier = CueDraft(6.0, 8.2, *join_rows((middle, bottom)), None, [], (middle, bottom))
+    assert len(merge_stacked([cue(6.0, top), much_earlier])) == 2
 
 
 def test_ink_span_widens_a_box_over_its_line_not_past_a_gap() -> None:

@@ -209,7 +209,10 @@ def band_cues(readings: Sequence[Reading], duration: float) -> tuple[list[CueDra
     return cues, []
 
 
-SAME_FRAMES = 0.1  # s: cues of two bands starting (and ending) this close together change together
+SAME_FRAMES = 0.1  # s: cues of two bands starting this close together change together
+END_SLACK = 0.35  # s: ... and may end this far apart: a sign crossing one band ends its interval early
+# (long-mixed at 85.7 s: a three-line caption, its lines in two bands, ended 0.23 s apart and stayed
+# two cues, neither matching)
 STACK_GAP = 1.0  # line heights between two cues stacked into one (captions space lines 1.25-1.3 apart)
 SAME_ROW_OVERLAP = 0.5  # share of the lower height two rows must share vertically to be one line
 
@@ -230,7 +233,7 @@ def merge_stacked(cues: Sequence[CueDraft]) -> list[CueDraft]:
 
 
 def _stacked(a: CueDraft, b: CueDraft) -> bool:
-    if a.box is None or b.box is None or abs(a.start - b.start) > SAME_FRAMES or abs(a.end - b.end) > SAME_FRAMES:
+    if a.box is None or b.box is None or abs(a.start - b.start) > SAME_FRAMES or abs(a.end - b.end) > END_SLACK:
         return False
     h = max(1, min(r.height for r in (*a.lines, *b.lines))) if a.lines and b.lines else max(a.box.height, 1)
     gap = max(a.box.y0, b.box.y0) - min(a.box.y1, b.box.y1)  # negative: they overlap
