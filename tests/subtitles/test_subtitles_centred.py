@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 from cjk_masks import render
 
+from vidscribe.subtitles.band import Band
 from vidscribe.subtitles.detect import centred_lines
 from vidscribe.subtitles.text import CENTRE_TOLERANCE, SYMBOL_ALLOWANCE
+from vidscribe.subtitles.tracking import BandTrack
 
 W, H, LINE = 1280, 272, 44
 
@@ -43,3 +45,22 @@ def test_a_row_centred_as_a_whole_stays_whole() -> None:
 
 def test_cells_alone_off_centre_are_no_line() -> None:
     assert _lines(_cells(np.zeros((H, W), np.uint8), (10, 160, 120, 190), (150, 170, 260, 200))) == []
+
+
+def _track() -> BandTrack:
+    return BandTrack(Band(0, H, float(LINE)), W, "light", [], ocr=lambda *a, **k: None)
+
+
+def test_a_line_a_busy_picture_joined_into_a_tall_cluster_is_read() -> None:
+    """long-mixed at 59.5 s: the test pattern's edges join a karaoke line into one centred cluster
+    several lines tall; the line's strokes turn colour (gone from the last frame's mask) and the
+    pattern moves, so first and last masks differ inside the cluster. Too tall to be a line, it
+    is read, its stillness not judged (CLUTTER_LINES); a line alone that moved is not read."""
+    line = render((("联系我们了解详情", 464, 120),), width=W, height=H, size=LINE)
+    first = _cells(line, (560, 10, 600, 120), (640, 164, 680, 262))
+    half = render((("联系我们", 640, 120),), width=W, height=H, size=LINE)
+    last = _cells(half, (520, 20, 560, 120), (700, 164, 740, 262))
+    masks = [np.packbits(first), np.packbits(last)]
+    assert _track()._still_centred_line(first, masks)
+    moved = render((("联系我们了解详情", 400, 120),), width=W, height=H, size=LINE)
+    assert not _track()._still_centred_line(line, [np.packbits(line), np.packbits(moved)])

@@ -24,6 +24,7 @@ from vidscribe.media.frames import Picture
 from vidscribe.subtitles.band import Band
 from vidscribe.subtitles.bandread import BandReader, Read, Submit
 from vidscribe.subtitles.detect import (
+    CLUTTER_LINES,
     LOOSE_BRIGHT,
     Change,
     ChangeTracker,
@@ -173,6 +174,11 @@ class BandTrack:
         lines = self._centred(ref)
         if not lines:
             return swallowed(ref, self.band.line_height)  # a busy background hides the lines: read
+        if any(b.height >= CLUTTER_LINES * self.band.line_height for b in lines):
+            # A centred cluster too tall for a line: the busy picture joined the line (long-mixed's
+            # test pattern around a karaoke line, whose strokes turn colour: its first and last
+            # masks differ inside the cluster), or a three-line caption. Read, stillness not judged.
+            return True
         if not masks or len(masks) < 2:
             return True
         count = ref.shape[0] * ref.shape[1]
