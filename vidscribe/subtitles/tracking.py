@@ -44,7 +44,7 @@ from vidscribe.subtitles.reading import TrackFrame
 from vidscribe.subtitles.screen import ScreenDraft
 from vidscribe.subtitles.scripts import load_cyrillic
 from vidscribe.subtitles.text import CENTRE_TOLERANCE, SYMBOL_ALLOWANCE, Row
-from vidscribe.subtitles.verify import LATEST_SECONDS, MAX_FRAMES, VERIFY_SECONDS, Verify, same_looks
+from vidscribe.subtitles.verify import LATEST_SECONDS, MAX_FRAMES, VERIFY_SECONDS, Verify, same_looks, unpacked
 
 EMPTY_CHARS = 0.12  # mask pixels / line height^2 under which a band counts as empty (half a character)
 EMPTY_FLOOR = 40  # ... and never fewer pixels than this
@@ -181,8 +181,7 @@ class BandTrack:
             return True
         if not masks or len(masks) < 2:
             return True
-        count = ref.shape[0] * ref.shape[1]
-        first, last = (np.unpackbits(m, count=count).reshape(ref.shape) for m in (masks[0], masks[-1]))
+        first, last = unpacked(masks, ref.shape, 0, 0), unpacked(masks, ref.shape, 0, len(masks) - 1)
         # What is there at the end was there at the start, at the same place (a karaoke line that
         # turned red, a fade, lose pixels; a moving sign's are elsewhere).
         return any(same_place(last[b.y0:b.y1, b.x0:b.x1], first[b.y0:b.y1, b.x0:b.x1], keep=MOVED_KEEP)
