@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidscribe.geometry import Box
-from vidscribe.subtitles.verify import cell_sums, same_looks
+from vidscribe.subtitles.text import Row
+from vidscribe.subtitles.verify import Verify, cell_sums, lines_look_alike, same_looks
 
 W, H = 720, 120
 LINE = 44
@@ -83,3 +84,42 @@ def test_cell_sums_count_every_cell(h: int, w: int, cell: int, seed: int) -> Non
         for j, x in enumerate(range(0, max(1, w - cell + step), step)):
             assert sums[i, j] == mask[y:y + cell, x:x + cell].sum()
     assert sums.shape == (len(range(0, max(1, h - cell + step), step)), len(range(0, max(1, w - cell + step), step)))
+
+
+def _verify(*masks: np.ndarray, each: int = 3) -> Verify:
+    """A long interval of frames showing each of `masks` for `each` frames; looks at frames 1 and
+    the last (its copies near the start and end)."""
+    packed = _packed(*masks, each=each)
+    none = np.zeros((H, W, 3), np.uint8)
+    return Verify((1, none), (len(packed) - 2, none), packed, 0, (H, W), looks=True)
+
+
+BAND_Y0 = 900  # the band's top in the frame: rows are in frame pixels
+
+
+def _row(text: str, mask: np.ndarray) -> Row:
+    ys, xs = np.nonzero(mask[:70])
+    return Row(text, 0.99, Box(int(xs.min()), BAND_Y0 + int(ys.min()), int(xs.max()) + 1, BAND_Y0 + int(ys.max()) + 1))
+
+
+def _bilingual(chinese: str, russian_dx: int) -> np.ndarray:
+    return render(((chinese, 160, 10), ("Зарплата от двухсот тысяч", 120 + russian_dx, 70)), width=W, height=H,
+                  size=LINE)
+
+
+def test_a_line_one_digit_apart_is_told_on_its_own_line() -> None:
+    """`奖金100万卢布` turning into `奖金200万卢布` (long-mixed, 6.2 s) is still told apart when only the
+    Chinese line's own rows are looked at, the Russian line under it unchanged."""
+    a, b = _bilingual("奖金100万卢布", 0), _bilingual("奖金200万卢布", 0)
+    verify = _verify(a, a, b)
+    assert not lines_look_alike(verify, [_row("奖金100万卢布", a)], BAND_Y0, middle_at=4)
+
+
+def test_what_changes_off_the_chinese_lines_is_not_looked_at() -> None:
+    """The Russian line under the Chinese one moving (or blurring, or a sign passing there) made the
+    band-wide test call most long intervals unalike; the Chinese line's own test does not."""
+    a, b = _bilingual("奖金100万卢布", 0), _bilingual("奖金100万卢布", 40)
+    verify = _verify(a, a, b)
+    assert not same_looks(verify.masks, verify.shape, 0, [1, 4, 7], REGION, LINE)
+    assert lines_look_alike(verify, [_row("奖金100万卢布", a)], BAND_Y0, middle_at=4)
+    assert lines_look_alike(verify, [], BAND_Y0, middle_at=4)

@@ -31,7 +31,7 @@ from vidscribe.subtitles.scripts import (
     script_of,
 )
 from vidscribe.subtitles.text import Row, bare, group_rows, squash
-from vidscribe.subtitles.verify import Segment, Verify, segments
+from vidscribe.subtitles.verify import Segment, Verify, lines_look_alike, segments
 
 OCR_LINE_PX = 48  # line height OCR crops are shrunk to when their text is much larger
 OCR_SHRINK_OVER = 1.5  # ... larger than this many times OCR_LINE_PX (captions at 6-9% of the height, 4K)
@@ -178,8 +178,9 @@ class BandReader:
         whole reading adds (with_marks). A long interval's copies near its start and end are read
         in the same batch, to split texts one character apart (verify.py)."""
         chinese = [r for r in rows if HAN.search(r.text)]
-        if verify is not None and not verify.looks:
-            # The masks near its start and end show the middle's characters: one text. Its lines
+        if verify is not None and (not verify.looks or lines_look_alike(verify, chinese, band_y0, middle_at)):
+            # The masks near its start and end show the middle's characters on its Chinese lines
+            # (or on the whole text box, tested at the interval's close): one text. Its lines
             # are still read whole (a long interval is a cue: a caption's trailing `，` that the
             # detector left out and may_lack_marks does not see in blocky ink is worth the call).
             verify = None

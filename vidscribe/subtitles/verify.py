@@ -93,6 +93,30 @@ def same_looks(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: 
     return True
 
 
+LINE_ROOM = 0.25  # line heights above and below a line's box in its own looks test: its ink, not
+# the next line's (a Russian line under a Chinese one sits 0.3-0.6 heights below it)
+LINE_CELL = 0.5  # line heights: the cell of a line's own looks test. A half-width digit turning into
+# another is a small part of a whole line-height cell: `奖金100万卢布` to `奖金200万卢布` (long-mixed,
+# 6.2 s) changed 8.8% of such a cell, under ALIKE_CHANGE, and 18% of a half-height one
+
+
+def lines_look_alike(verify: Verify, rows: Sequence[Row], band_y0: int, middle_at: int) -> bool:
+    """Whether the copies near the interval's start and end show, on each of `rows` (the middle
+    reading's Chinese lines, frame pixels), the middle's characters (same_looks, a line height of
+    room at each end: a later text may be a character longer). The band-wide test at the
+    interval's close (Verify.looks) also sees what changes around the lines (a sign passing, the
+    Russian line's blur, clutter); on the realistic bench (2026-12-03) 153 of 178 verify batches it
+    let through read nothing new, and what texts one character apart change lies on their lines."""
+    frames = [verify.first[0], middle_at, verify.latest[0]]
+    for r in rows:
+        lh = r.height
+        local = Box(r.box.x0, r.box.y0 - band_y0, r.box.x1, r.box.y1 - band_y0)
+        region = local.grown(lh, int(LINE_ROOM * lh), verify.shape[1], verify.shape[0])
+        if not same_looks(verify.masks, verify.shape, verify.mask_start, frames, region, max(2, int(LINE_CELL * lh))):
+            return False
+    return True
+
+
 def cell_sums(mask: np.ndarray, cell: int) -> np.ndarray:
     """Pixel counts of `mask` in `cell`-px squares half a cell apart (cut at the mask's edges)."""
     total = cv2.integral(mask, sdepth=cv2.CV_32S)
