@@ -49,8 +49,9 @@ class Verify:
     masks: list[np.ndarray]  # np.packbits of each frame's 0/1 mask (rows of `shape[1]` bits)
     mask_start: int
     shape: tuple[int, int]
-    looks: bool = True  # the copies near the start and end are worth reading: their text masks
-    # differ somewhere from the middle's (same_looks); else only the Cyrillic reader uses them
+    looks: bool = True  # the copies near the start and end may be worth reading: their text masks
+    # differ somewhere in the text box from the middle's (same_looks); else only the Cyrillic reader
+    # uses them. The reader reads them when they differ on the Chinese lines (lines_look_alike)
 
 
 def unpacked(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: int, frame: int) -> np.ndarray:
