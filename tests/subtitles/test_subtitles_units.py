@@ -22,6 +22,7 @@ from vidscribe.subtitles.scripts import (
     HAN_SCRIPT,
     LATIN,
     ScriptReading,
+    binarise,
     choose,
     needs_second_reading,
     script_of,
@@ -426,3 +427,31 @@ def test_a_line_two_bands_read_goes_to_one_of_them_on_a_near_tie() -> None:
     assert owns(top, Row("俄军招募", 0.99, Box(128, 300, 598, 420)), bands)
     assert not owns(middle, Row("俄军招募", 0.99, Box(128, 380, 598, 500)), bands)
     assert owns(middle, Row("不看学历", 0.99, Box(132, 556, 588, 671)), bands)
+
+
+def _bars_line(colours: list[tuple[int, int, int]], square: tuple[int, int, int] | None = None) -> np.ndarray:
+    """A BGR line crop: outlined bars (strokes) in the given colours on a grey picture, and a
+    light square of another colour beside them on black (a test pattern's square)."""
+    image = np.full((60, 320, 3), 90, np.uint8)
+    for i, colour in enumerate(colours):
+        x = 20 + 16 * i
+        image[13:47, x - 2:x + 7] = 0  # the dark outline
+        image[15:45, x:x + 5] = colour
+    if square is not None:
+        image[10:50, 240:300] = 0
+        image[20:40, 250:290] = square
+    return image
+
+
+def test_the_cyrillic_readers_ink_is_the_lines_colour_only() -> None:
+    """The light edges of a coloured square beside the line pass the text mask, but they are not
+    in the line's ink colour (INK_COLOUR_DISTANCE): Tesseract gets the strokes alone. A line drawn
+    in two colours (a karaoke sweep halfway) keeps both (MAX_OFF_COLOUR)."""
+    white, cyan, yellow = (255, 255, 255), (255, 255, 0), (0, 255, 255)
+    ink = binarise(_bars_line([white] * 10, square=cyan)) == 0
+    assert ink[:, :200].any()
+    assert not ink[:, 200:].any()  # the square's edges are gone (the crop is scaled and padded alike)
+    plain = text_mask(cv2.cvtColor(_bars_line([white] * 10, square=cyan), cv2.COLOR_BGR2GRAY))
+    assert plain[:, 240:300].any()  # ... which the text mask alone keeps
+    sweep = binarise(_bars_line([yellow] * 5 + [white] * 5)) == 0
+    assert sweep[:, :100].any() and sweep[:, 100:200].any()
