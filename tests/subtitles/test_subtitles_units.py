@@ -11,7 +11,7 @@ import pytest
 from vidscribe.geometry import Box
 from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked, owns, without_moving
 from vidscribe.subtitles.band import MARGIN_LINES, Band, band_around
-from vidscribe.subtitles.bandread import ink_span, may_lack_marks, surest_cyrillic, with_marks, within
+from vidscribe.subtitles.bandread import BandReader, ink_span, may_lack_marks, surest_cyrillic, with_marks, within
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
 from vidscribe.subtitles.engines import TextLine
@@ -455,3 +455,43 @@ def test_the_cyrillic_readers_ink_is_the_lines_colour_only() -> None:
     assert plain[:, 240:300].any()  # ... which the text mask alone keeps
     sweep = binarise(_bars_line([yellow] * 5 + [white] * 5)) == 0
     assert sweep[:, :100].any() and sweep[:, 100:200].any()
+
+
+class _ScriptedEngine:
+    """An OCR engine that reads the lines it is given, wherever it is asked: counts its calls."""
+
+    name = "scripted"
+    models = ("det", "rec")
+
+    def __init__(self, lines: list[TextLine]):
+        self.lines, self.calls = lines, 0
+
+    def read(self, image: np.ndarray, keep=None) -> list[TextLine]:
+        self.calls += 1
+        return list(self.lines)
+
+
+class _Cyrillic:
+    model = "scripted"
+
+    def read(self, image: np.ndarray, polarity: str = "light") -> ScriptReading:
+        return ScriptReading("Пункт отбора работает", 0.9, CYRILLIC)
+
+
+class _Counts:
+    ocr, ocr_calls, script_calls, verify_calls = 0.0, 0, 0, 0
+
+
+@pytest.mark.parametrize("chinese_score, cyrillic, looks", [
+    (0.99, True, 1),  # only the Russian line is unsure: the Cyrillic reader reads it again anyway
+    (0.99, False, 2),  # no Cyrillic reader: PP-OCR's reading of it is kept, so it is checked
+    (0.80, True, 2),  # the Chinese line is unsure: the other copy is read too
+])
+def test_a_second_look_is_for_lines_only_pp_ocr_reads(chinese_score: float, cyrillic: bool, looks: int) -> None:
+    crop = np.zeros((200, 720, 3), np.uint8)
+    engine = _ScriptedEngine([TextLine("加入俄罗斯军队", chinese_score, Box(200, 40, 520, 90)),
+                              TextLine("yHKT OT6opa pa6oTaeT", 0.75, Box(150, 110, 570, 150))])
+    reader = BandReader(engine, _Counts(), _Cyrillic() if cyrillic else None, frame_height=1280)
+    read = reader(crop, Box(0, 0, 720, 200), crop.copy(), "light", 900)
+    assert engine.calls == looks
+    assert [r.text for r in read.rows][0] == "加入俄罗斯军队"

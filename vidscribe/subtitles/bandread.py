@@ -151,9 +151,11 @@ class BandReader:
             lines = self._lines(crop, box, band_y0, polarity, line_height)
         if other is not None:  # box by box: a moving piece must not join a subtitle's row
             lines = [ln for ln in lines if still_in_band(ln.box, crop, other, band_y0, polarity)]
-            if lines and min(ln.score for ln in lines) < SECOND_LOOK:
+            if any(ln.score < SECOND_LOOK for ln in lines if not self._read_again(ln.text)):
                 # Unsure (something crossing the text, a flash): read the other copy too and
-                # keep whichever reading is surer.
+                # keep whichever reading is surer. A Russian line PP-OCR read as Latin look-alikes
+                # (scored 0.7-0.9) is no reason: the Cyrillic reader reads it again from several
+                # copies. On long-mixed 48 of 57 second looks were for such lines (8.7 s).
                 self.timings.ocr_calls += 1
                 again = [ln for ln in self._lines(other, box, band_y0, polarity, line_height)
                          if still_in_band(ln.box, other, crop, band_y0, polarity)]
@@ -232,8 +234,12 @@ class BandReader:
         bottom = box.y1 - band_y0 >= band_height - CUT_EDGE and band_y0 + band_height < self.frame_height
         return top or bottom
 
+    def _read_again(self, text: str) -> bool:
+        """Whether the Cyrillic reader reads this line again (decide_script)."""
+        return self.cyrillic is not None and needs_second_reading(text)
+
     def _script(self, row: Row, copies: list[np.ndarray], band_y0: int, polarity: str) -> Row:
-        if self.cyrillic is not None and needs_second_reading(row.text):
+        if self._read_again(row.text):
             self.timings.script_calls += len(copies)
         return decide_script(row, copies, band_y0, polarity, self.cyrillic)
 
