@@ -495,3 +495,17 @@ def test_a_second_look_is_for_lines_only_pp_ocr_reads(chinese_score: float, cyri
     read = reader(crop, Box(0, 0, 720, 200), crop.copy(), "light", 900)
     assert engine.calls == looks
     assert [r.text for r in read.rows][0] == "加入俄罗斯军队"
+
+
+@pytest.mark.parametrize("moves, reads", [(False, 2), (True, 1)])
+def test_a_line_at_the_text_boxs_side_is_read_again_on_the_whole_band_unless_it_moves(moves: bool,
+                                                                                        reads: int) -> None:
+    """A sign entering the band touches the side of the text box the mask found: reading the whole
+    band again for it cost long-mixed 70 calls that changed nothing."""
+    crop = np.zeros((200, 720, 3), np.uint8)
+    crop[50:80, 460:470] = 255  # a light stroke with a dark edge where the line is read
+    other = np.zeros_like(crop) if moves else crop.copy()
+    engine = _ScriptedEngine([TextLine("超市营业中", 0.99, Box(240, 45, 320, 85))])  # in the text box's crop:
+    # at 440-520 in the band, touching the text box's right side
+    BandReader(engine, _Counts(), None, frame_height=1280)(crop, Box(200, 0, 520, 200), other, "light", 900)
+    assert engine.calls == reads

@@ -143,9 +143,12 @@ class BandReader:
         t0 = time.perf_counter()
         lines = self._lines(crop, box, band_y0, polarity, line_height)
         partial = box.x0 > 0 or box.x1 < crop.shape[1]
-        if partial and any(ln.box.x0 - box.x0 <= SIDE_TOUCH or box.x1 - ln.box.x1 <= SIDE_TOUCH for ln in lines):
+        if partial and any((ln.box.x0 - box.x0 <= SIDE_TOUCH or box.x1 - ln.box.x1 <= SIDE_TOUCH)
+                           and (other is None or still_in_band(ln.box, crop, other, band_y0, polarity))
+                           for ln in lines):
             # A line touching the crop's side may go on past it (characters the mask missed: a
-            # colour it does not see): never read less than the whole band would give.
+            # colour it does not see): never read less than the whole band would give. Not for a
+            # line that moves (dropped below): a sign entering the band touches its text box's side.
             self.timings.ocr_calls += 1
             box = Box(0, box.y0, crop.shape[1], box.y1)
             lines = self._lines(crop, box, band_y0, polarity, line_height)
