@@ -509,3 +509,30 @@ def test_a_line_at_the_text_boxs_side_is_read_again_on_the_whole_band_unless_it_
     # at 440-520 in the band, touching the text box's right side
     BandReader(engine, _Counts(), None, frame_height=1280)(crop, Box(200, 0, 520, 200), other, "light", 900)
     assert engine.calls == reads
+
+
+@pytest.mark.parametrize("pixel_format", ["yuv420p", "yuvj420p"])
+def test_text_masks_on_luma_are_the_grey_ones(pixel_format: str) -> None:
+    """The track pass's masks come from the luma plane without the grey table: brightness levels
+    map exactly, the edge contrast by the table's slope (a pixel in hundreds may differ)."""
+    from vidscribe.media.frames import _LUTS
+    from vidscribe.subtitles.detect import LOOSE_BRIGHT, luma_text_masks
+
+    lut = _LUTS[pixel_format]
+    rng = np.random.default_rng(3)
+    luma = rng.integers(0, 256, (120, 400), dtype=np.uint8)
+    luma[40:80, 50:350] = cv2.GaussianBlur(luma[40:80, 50:350], (0, 0), 2)  # smooth parts: few edges
+    grey = cv2.LUT(luma, lut)
+    for ours, theirs in zip(luma_text_masks(luma, lut, LOOSE_BRIGHT), text_masks(grey, LOOSE_BRIGHT), strict=True):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        assert np.count_nonzero(ours != theirs) <= 0.01 * max(1, np.count_nonzero(theirs))
+    def both(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return luma_text_masks(y, lut, LOOSE_BRIGHT)[0], text_masks(cv2.LUT(y, lut), LOOSE_BRIGHT)[0]
+
+    flat = np.full((20, 20), 5, np.uint8)
+    flat[5:15, 5:15] = int(np.argmax(lut >= 170))  # the first luma that is 170 grey: text
+    ours, theirs = both(flat)
+    assert ours[10, 6] == theirs[10, 6] == 1
+    flat[5:15, 5:15] -= 1  # one below: not
+    ours, theirs = both(flat)
+    assert ours.max() == theirs.max() == 0

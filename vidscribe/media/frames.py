@@ -278,6 +278,16 @@ class Picture:
             return cv2.cvtColor(self.bgr()[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
         return cv2.LUT(self._luma[y0:y1, x0:x1], self._lut)
 
+    def luma(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
+        """The luma plane's values in a rectangle (a view, not a copy; grey is `grey_lut` of them),
+        or None for an unusual pixel format."""
+        return None if self._luma is None else self._luma[y0:y1, x0:x1]
+
+    @property
+    def grey_lut(self) -> np.ndarray:
+        """Luma -> grey (as BGR2GRAY gives), a 256-entry table, non-decreasing."""
+        return self._lut
+
     def bgr(self) -> np.ndarray:
         """The whole frame, BGR uint8 (converted at the first call, then kept)."""
         if self._bgr is None:

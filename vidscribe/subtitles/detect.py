@@ -11,6 +11,7 @@ glitches are ignored) and then placed on the exact frame by bisecting over the r
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ LOOSE_BRIGHT = 110  # grey level at which text seen before still counts as there
 # characters dropped out and a karaoke cue fell apart into pieces. New text must still reach 170:
 # at 110 busy backgrounds (green cells, grey ~150, on black) made a new interval every few frames.
 _K5 = np.ones((5, 5), np.uint8)
+TEXT_BRIGHT, TEXT_CONTRAST = 170, 90  # text_mask's grey levels: light text, and its dark edge
 
 
-def text_mask(gray: np.ndarray, *, bright: int = 170, contrast: int = 90) -> np.ndarray:
+def text_mask(gray: np.ndarray, *, bright: int = TEXT_BRIGHT, contrast: int = TEXT_CONTRAST) -> np.ndarray:
     """uint8 0/1 mask of pixels at least `bright` with a pixel `contrast` darker within 2 px."""
     darkest = cv2.erode(gray, _K5)
     local = cv2.subtract(gray, darkest)
@@ -37,14 +39,31 @@ def text_mask(gray: np.ndarray, *, bright: int = 170, contrast: int = 90) -> np.
     return cv2.bitwise_and(hi, edge)
 
 
-def text_masks(gray: np.ndarray, loose_bright: int, *, bright: int = 170,
-               contrast: int = 90) -> tuple[np.ndarray, np.ndarray]:
+def text_masks(gray: np.ndarray, loose_bright: int, *, bright: int = TEXT_BRIGHT,
+               contrast: int = TEXT_CONTRAST) -> tuple[np.ndarray, np.ndarray]:
     """`text_mask` at `bright` and at `loose_bright` (lower) in one pass: the edge test is shared."""
     local = cv2.subtract(gray, cv2.erode(gray, _K5))
     _, edge = cv2.threshold(local, contrast - 1, 1, cv2.THRESH_BINARY)
     _, hi = cv2.threshold(gray, bright - 1, 1, cv2.THRESH_BINARY)
     _, lo = cv2.threshold(gray, loose_bright - 1, 1, cv2.THRESH_BINARY)
     return cv2.bitwise_and(hi, edge), cv2.bitwise_and(lo, edge)
+
+
+@functools.lru_cache(maxsize=8)
+def _luma_levels(lut: bytes, loose_bright: int) -> tuple[int, int, int]:
+    table = np.frombuffer(lut, np.uint8)
+    first = lambda grey: int(np.argmax(table >= grey)) if table[-1] >= grey else 256  # noqa: E731
+    slope = (int(table[235]) - int(table[16])) / 219 or 1.0
+    return first(TEXT_BRIGHT), first(loose_bright), round(TEXT_CONTRAST / slope)
+
+
+def luma_text_masks(luma: np.ndarray, grey_lut: np.ndarray, loose_bright: int) -> tuple[np.ndarray, np.ndarray]:
+    """`text_masks` of grey = grey_lut[luma], computed on the luma itself (no table lookup: 2.4x
+    faster on a caption band). The brightness levels map exactly (the table is non-decreasing);
+    the contrast by the table's slope (limited range: 90 grey levels are 77 luma levels), which
+    decides ~0.2% of the mask pixels differently (long-mixed, 600 frames: 27k of 13.7M)."""
+    bright, loose, contrast = _luma_levels(grey_lut.tobytes(), loose_bright)
+    return text_masks(luma, loose, bright=bright, contrast=contrast)
 
 
 def dilate(mask: np.ndarray, radius: int = 1) -> np.ndarray:

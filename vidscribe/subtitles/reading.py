@@ -116,5 +116,12 @@ class TrackFrame:
     def gray(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         return self.picture.gray(x0, y0, x1, y1)
 
+    def luma(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray | None:
+        return self.picture.luma(x0, y0, x1, y1)
+
+    @property
+    def grey_lut(self) -> np.ndarray:
+        return self.picture.grey_lut
+
     def color(self) -> np.ndarray:
         return self.picture.bgr()

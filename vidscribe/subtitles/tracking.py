@@ -30,6 +30,7 @@ from vidscribe.subtitles.detect import (
     ChangeTracker,
     centred_lines,
     displaced,
+    luma_text_masks,
     same_lines,
     same_place,
     swallowed,
@@ -123,8 +124,12 @@ class BandTrack:
 
     def masks(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray]:
         """The band's text mask and its colour-tolerant variant (TRACK_BRIGHT)."""
-        gray = frame.gray(0, self.band.y0, self.width, self.band.y1)
-        strict, loose = text_masks(gray if self.polarity == "light" else 255 - gray, LOOSE_BRIGHT)
+        luma = frame.luma(0, self.band.y0, self.width, self.band.y1) if self.polarity == "light" else None
+        if luma is not None:
+            strict, loose = luma_text_masks(luma, frame.grey_lut, LOOSE_BRIGHT)
+        else:
+            gray = frame.gray(0, self.band.y0, self.width, self.band.y1)
+            strict, loose = text_masks(gray if self.polarity == "light" else 255 - gray, LOOSE_BRIGHT)
         for bx0, by0, bx1, by1 in self.blank:
             strict[by0:by1, bx0:bx1] = 0
             loose[by0:by1, bx0:bx1] = 0
