@@ -80,7 +80,7 @@ INK_COLOUR_DISTANCE = 120  # BGR distance from the line's median ink colour past
 # is the picture's, not the line's: a subtitle line is drawn in one colour, while a colourful busy
 # picture's light edges (a test pattern's squares) pass the text mask too, join the letters and
 # turn `дня.` into boxes. On the realistic bench's 43 Russian lines (153 crops, 2026-12-03) the
-# surest reading's mean CER went 0.099 -> 0.048, lines over 10% CER 16 -> 4; at 100 px 0.064, at
+# surest reading's mean CER went 0.099 -> 0.048, lines over 10% CER 16 -> 4; at 100 it was 0.064, at
 # 150 0.050, at 180 0.084
 MAX_OFF_COLOUR = 0.4  # share of mask pixels that may lie off the ink colour (those crops lost at most
 # 0.33); more is a line in two colours (a karaoke sweep halfway), not clutter: nothing is dropped
