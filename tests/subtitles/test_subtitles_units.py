@@ -431,30 +431,40 @@ def test_a_line_two_bands_read_goes_to_one_of_them_on_a_near_tie() -> None:
 
 def _bars_line(colours: list[tuple[int, int, int]], square: tuple[int, int, int] | None = None) -> np.ndarray:
     """A BGR line crop: outlined bars (strokes) in the given colours on a grey picture, and a
-    light square of another colour beside them on black (a test pattern's square)."""
+    light square of another colour right after them on black (a test pattern's square touching the
+    line's last letter)."""
     image = np.full((60, 320, 3), 90, np.uint8)
     for i, colour in enumerate(colours):
         x = 20 + 16 * i
         image[13:47, x - 2:x + 7] = 0  # the dark outline
         image[15:45, x:x + 5] = colour
     if square is not None:
-        image[10:50, 240:300] = 0
-        image[20:40, 250:290] = square
+        x = 20 + 16 * len(colours)
+        image[10:50, x - 4:x + 56] = 0
+        image[20:40, x + 4:x + 44] = square
     return image
 
 
 def test_the_cyrillic_readers_ink_is_the_lines_colour_only() -> None:
-    """The light edges of a coloured square beside the line pass the text mask, but they are not
+    """The light edges of a coloured square touching the line pass the text mask, but they are not
     in the line's ink colour (INK_COLOUR_DISTANCE): Tesseract gets the strokes alone. A line drawn
-    in two colours (a karaoke sweep halfway) keeps both (MAX_OFF_COLOUR)."""
+    in two colours (a karaoke sweep halfway, MAX_OFF_COLOUR) or in a gradient (the colour compared
+    near each pixel) keeps every stroke."""
     white, cyan, yellow = (255, 255, 255), (255, 255, 0), (0, 255, 255)
+    scale, pad = 48 / 60, 12  # binarise scales the 60-px crop to 48 px and pads it
+
+    def at(x: int) -> int:
+        return int(x * scale) + pad
+
     ink = binarise(_bars_line([white] * 10, square=cyan)) == 0
-    assert ink[:, :200].any()
-    assert not ink[:, 200:].any()  # the square's edges are gone (the crop is scaled and padded alike)
+    assert ink[:, :at(180)].any()
+    assert not ink[:, at(184):at(224)].any()  # the square's edges are gone
     plain = text_mask(cv2.cvtColor(_bars_line([white] * 10, square=cyan), cv2.COLOR_BGR2GRAY))
-    assert plain[:, 240:300].any()  # ... which the text mask alone keeps
+    assert plain[:, 184:224].any()  # ... which the text mask alone keeps
     sweep = binarise(_bars_line([yellow] * 5 + [white] * 5)) == 0
-    assert sweep[:, :100].any() and sweep[:, 100:200].any()
+    gradient = binarise(_bars_line([(int(255 * k / 15), 255, int(255 - 255 * k / 15)) for k in range(16)])) == 0
+    for line, bars in ((sweep, 10), (gradient, 16)):
+        assert all(line[:, at(20 + 16 * i):at(25 + 16 * i)].any() for i in range(bars))
 
 
 class _ScriptedEngine:

@@ -96,6 +96,14 @@ def _ink_colour_only(mask: np.ndarray, image: np.ndarray) -> np.ndarray:
     far = np.linalg.norm(colours - np.median(colours, axis=0), axis=1) > INK_COLOUR_DISTANCE
     if not far.any() or far.mean() > MAX_OFF_COLOUR:
         return mask
+    # ... and far from the ink's colour near it too (within a crop height to each side): a line
+    # whose colour runs from one end to the other (a gradient caption) keeps its ends.
+    step = max(1, mask.shape[0])
+    chunk = xs // step
+    for c in np.unique(chunk[far]):
+        here = far & (chunk == c)
+        near = np.abs(chunk - c) <= 1
+        far[here] = np.linalg.norm(colours[here] - np.median(colours[near], axis=0), axis=1) > INK_COLOUR_DISTANCE
     out = mask.copy()
     out[ys[far], xs[far]] = 0
     return out
