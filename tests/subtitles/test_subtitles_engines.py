@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import pytest
 from subtitle_clips import CUES
 
@@ -44,7 +45,6 @@ def test_paddleocr_runs_offline_from_the_bundled_models() -> None:
 
 
 def test_engines_read_a_band_crop_alike(sub_clips: dict[str, Path]) -> None:
-    import cv2
 
     from vidscribe.media.frames import iter_frames
 
@@ -79,3 +79,19 @@ def test_keep_picks_the_boxes_worth_recognising(sub_clips: dict[str, Path]) -> N
         top = min(ln.box[1] for ln in everything)
         # Judged on the detector's boxes, which are the boxes returned: the same lines stay.
         assert engine.read(crop, lambda box, top=top: box[1] == top) == [ln for ln in everything if ln.box[1] == top]
+
+
+def test_a_lines_reading_does_not_depend_on_the_lines_read_with_it(sub_clips: dict[str, Path]) -> None:
+    """Recognised in one batch, a short line would be padded to the widest line's width (and read a
+    little differently): each line is read on its own, so its text and score are its own."""
+    from vidscribe.media.frames import iter_frames
+
+    frame = next(f for t, f in iter_frames(sub_clips["simple"], times=[1.0]))
+    crop = frame[int(frame.shape[0] * 0.6):]
+    engine = load_engine("rapidocr")
+    line = engine.read(crop)[0].box
+    short = crop[line.y0:line.y1, line.x0:line.x0 + (line.x1 - line.x0) // 2]
+    wide = cv2.resize(crop[line.y0:line.y1, line.x0:line.x1], None, fx=3.0, fy=1.0)
+    alone = engine.recognise([short])
+    assert alone == engine.recognise([short, wide])[:1] == engine.recognise([wide, short, wide])[1:2]
+    assert alone[0][0] and squash(alone[0][0]) in squash("加入俄罗斯军队")

@@ -39,6 +39,15 @@ MAX_SIDE = 2000
 # One inference thread: the OCR runs beside decoding (in worker threads, an engine each), and on a busy
 # 2-core machine a second onnxruntime thread made each call 2-3x slower, not faster.
 THREADS = 1
+# Lines recognised one at a time, not in rapidocr's batches of 6: a batch pads every line to its
+# widest, and the recogniser's cost is linear in the padded width (PP-OCRv4 rec on 1 core: 66 us per
+# 48-px column alone, 75 us in a batch of 6): on the realistic bench (1574 line crops, 559k padded
+# columns in batches) OCR workers went from 63.2 to 57.0 core-s, with the same cues. It also
+# makes a line's reading its own: padded to a wider batch-mate, 18 of those crops read differently.
+REC_BATCH = 1
+# rapidocr's minimum width (PaddleOCR's: short lines padded to 320 px, as the model was trained) is
+# kept: padding to 240 px saved another 10 core-s with the same cues, but changed 85 crops' texts,
+# many by a comma or quote made up at the line's end (`包机票` -> `包机票，`).
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,7 @@ class RapidOcrEngine:
         self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=MAX_SIDE, use_cls=False,
                              width_height_ratio=-1, text_score=0.3, det_use_cuda=use_cuda,
                              rec_use_cuda=use_cuda, intra_op_num_threads=THREADS, inter_op_num_threads=1,
-                             **kwargs)
+                             rec_batch_num=REC_BATCH, **kwargs)
         self._lock = threading.Lock()  # onnxruntime sessions are thread-safe, RapidOCR's state is not
 
     def twin(self) -> RapidOcrEngine:
