@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from vidscribe.subtitles.band import Sample, candidate_bands, parse_band, static
 from vidscribe.subtitles.cues import Reading, build_cues
 from vidscribe.subtitles.detect import first_true
 from vidscribe.subtitles.engines import Box, TextLine
+from vidscribe.subtitles.scripts import CYRILLIC
 from vidscribe.subtitles.text import Row, cer, group_rows, join_rows, similarity, squash
 from vidscribe.transcripts.model import to_jsonable
 
@@ -47,6 +49,20 @@ def test_join_rows_stacks_lines_top_down() -> None:
     joined = join_rows([Row("第二行", 0.9, Box(10, 60, 90, 90)), Row("第一行", 0.7, Box(20, 20, 80, 50))])
     assert joined == ("第一行\n第二行", pytest.approx(0.8), (10, 20, 90, 90))
     assert join_rows([]) is None
+
+
+def test_a_russian_line_read_unsurely_does_not_sink_the_chinese_line_above_it() -> None:
+    """A Cyrillic line's score is Tesseract's confidence (right readings 0.37-0.96), not PP-OCR's:
+    the cue's score is its PP-OCR lines', so the bilingual cue is kept with both lines."""
+    chinese = Row("名额有限，先到先得", 1.0, Box(164, 1004, 555, 1052), "han")
+    russian = Row("Опыт службы не обязателен.", 0.37, Box(112, 1068, 607, 1110), CYRILLIC)
+    text, score, _ = join_rows([russian, chinese])
+    assert text == "名额有限，先到先得\nОпыт службы не обязателен." and score == 1.0
+    cues = build_cues([Reading(36.1, 38.5, text, score, rows=(chinese, russian))])
+    assert [c.text for c in cues] == [text]
+    # A cue of Cyrillic lines alone is judged on them; a PP-OCR line read as Latin counts as ever.
+    assert join_rows([russian])[1] == 0.37
+    assert join_rows([chinese, replace(russian, script="latin")])[1] < 0.7
 
 
 BOXES = st.builds(lambda x, y, w, h: Box(x, y, x + w, y + h), st.integers(0, 50), st.integers(0, 50),
