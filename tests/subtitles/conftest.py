@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from subtitle_clips import NO_SUBTITLES, REALISTIC, SIMPLE, STILL, SUBTITLED
+from subtitle_clips import NO_SUBTITLES, REALISTIC, SIMPLE, STILL, SUBTITLED, TALL
 
 from vidscribe.samples import make_clip
 
@@ -20,6 +20,7 @@ def sub_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "none": make_clip(NO_SUBTITLES, root / "none.mkv"),
         "realistic": make_clip(REALISTIC, root / "realistic.mp4"),
         "still": make_clip(STILL, root / "post.png"),
+        "tall": make_clip(TALL, root / "tall.mp4"),
     }
     # Variable frame rate: 25 fps for a second, then frames 80 ms apart (setpts rewrites times).
     vfr = root / "vfr.mkv"

@@ -104,6 +104,15 @@ REALISTIC = ClipSpec(
     layers=_real_layers() + [TextLayer(WATERMARK, 0.0, 8.0, x="16", y="24", size=20, border=1, color="white@0.9")],
 )
 
+# A big caption (Douyin's style, 9% of the height): lines tall enough to be tracked at half size.
+TALL_CUES = [TrueCue(0.52, 2.0, "俄军招募"), TrueCue(2.0, 3.4, "欢迎咨询")]
+TALL = ClipSpec(
+    duration=4.0, width=720, height=1280, fps=REAL_FPS, background="color=c=0x405060",
+    background_filters="noise=alls=20:allf=t+u", audio=False,
+    layers=[TextLayer(c.text, c.start - 0.25 / REAL_FPS, c.end - 0.25 / REAL_FPS, y="300", size=120, border=5)
+            for c in TALL_CUES],
+)
+
 SCREENSHOT_LINES = ["招聘：俄罗斯合同兵", "月薪：20万卢布起", "联系人：王先生", "电话：138 0013 8000"]
 
 # A photo post: a panel of left-aligned lines (screen text), a caption over the photo.

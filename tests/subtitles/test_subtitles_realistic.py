@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from subtitle_clips import REAL_CUES, REAL_FPS, SCREENSHOT_LINES
+from subtitle_clips import REAL_CUES, REAL_FPS, SCREENSHOT_LINES, TALL_CUES
 
 from vidscribe.settings import Settings
 from vidscribe.stage import StageContext, StageOutput
@@ -18,6 +18,7 @@ from vidscribe.subtitles.engines import load_engine
 from vidscribe.subtitles.extract import extract
 from vidscribe.subtitles.scripts import load_cyrillic
 from vidscribe.subtitles.text import cer, squash
+from vidscribe.subtitles.tracking import work_scale
 from vidscribe.transcripts.model import Subtitles, Transcript, VideoMeta
 
 pytestmark = pytest.mark.slow
@@ -112,3 +113,17 @@ def test_two_ocr_workers_read_what_one_does(sub_clips: dict[str, Path], monkeypa
     again = extract(sub_clips["realistic"], engine, threaded=False).timings
     # Parts are thread CPU times of disjoint work: together never more than the process used.
     assert again.cpu_decode + again.cpu_track + again.cpu_ocr <= time.process_time() - cpu + 0.05
+
+
+def test_a_caption_of_tall_lines_is_read_at_half_size_on_its_frames(sub_clips: dict[str, Path]) -> None:
+    """Lines 96 px or taller are tracked and read at half size (4K, big captions); the cues keep
+    their frames, boxes in the frame's pixels, and evidence crops at the frame's size."""
+    ex = extract(sub_clips["tall"], load_engine("rapidocr"))
+    assert ex.band is not None and work_scale(ex.band.line_height) == 2
+    assert [(c.text, c.start, c.end) for c in ex.cues] == [
+        (t.text, pytest.approx(t.start, abs=FRAME + 1e-3), pytest.approx(t.end, abs=FRAME + 1e-3)) for t in TALL_CUES]
+    for cue in ex.cues:
+        x0, y0, x1, y1 = cue.box
+        assert 280 <= y0 < 330 < 400 <= y1 <= 460 and abs((x0 + x1) / 2 - 360) < 20  # drawn at y=300, 120 px
+        assert ex.images[cue.ref].shape[1] == 720
+        assert ex.images[cue.ref].shape[0] >= y1 - y0

@@ -139,7 +139,10 @@ class BandReader:
 
     def __call__(self, crop: np.ndarray, box: Box, other: np.ndarray | None, polarity: str, band_y0: int, *,
                  middle_at: int = 0, start: int = 0, end: int = 0, verify: Verify | None = None,
-                 line_height: float = 0.0) -> Read:
+                 line_height: float = 0.0, scale: int = 1) -> Read:
+        """Read an interval from `crop` (its band, BGR) where `box` says its text is. Every size
+        is in working pixels, the frame's divided by `scale` (a band of tall lines is read at
+        half size): the rows returned are in the frame's."""
         t0 = time.perf_counter()
         lines = self._lines(crop, box, band_y0, polarity, line_height)
         partial = box.x0 > 0 or box.x1 < crop.shape[1]
@@ -168,11 +171,11 @@ class BandReader:
         copies = [crop] + ([verify.first[1], verify.latest[1]] if verify is not None else
                            [other] if other is not None else [])
         rows = [self._script(row, copies, band_y0, polarity) for row in group_rows(lines)
-                if not self._cut(row.box, band_y0, crop.shape[0])]
+                if not self._cut(row.box, band_y0, crop.shape[0], scale)]
         rows, parts = self._whole_lines(rows, crop, band_y0, polarity, middle_at, start, end, verify, line_height,
                                         lines)
         self.timings.ocr += time.perf_counter() - t0
-        return Read(rows, parts if len(parts) > 1 else [])
+        return scaled(Read(rows, parts if len(parts) > 1 else []), scale)
 
     def _whole_lines(self, rows: list[Row], crop: np.ndarray, band_y0: int, polarity: str, middle_at: int,
                      start: int, end: int, verify: Verify | None, line_height: float,
@@ -230,11 +233,11 @@ class BandReader:
             looks.append((frame, group_rows(self._lines(image, local, band_y0, polarity, line_height))))
         return segments(start, end, middle_at, rows, looks, verify, band_y0)
 
-    def _cut(self, box: Box, band_y0: int, band_height: int) -> bool:
+    def _cut(self, box: Box, band_y0: int, band_height: int, scale: int = 1) -> bool:
         """A line the band's edge cuts (not the frame's): half read, it is garbage; the band on the
         other side of that edge reads it whole."""
         top = box.y0 - band_y0 <= CUT_EDGE and band_y0 > 0
-        bottom = box.y1 - band_y0 >= band_height - CUT_EDGE and band_y0 + band_height < self.frame_height
+        bottom = box.y1 - band_y0 >= band_height - CUT_EDGE and band_y0 + band_height < self.frame_height // scale
         return top or bottom
 
     def _read_again(self, text: str) -> bool:
@@ -249,6 +252,16 @@ class BandReader:
 
 MARK_ROOM = 0.3  # line heights of ink past a line's box that may be a mark the detector left out (a
 # full-width `，` sits in the left half of its cell, 0.1-0.5 heights past the last character)
+
+
+def scaled(read: Read, scale: int) -> Read:
+    """A reading in working pixels (the frame's divided by `scale`) in the frame's pixels."""
+    if scale == 1:
+        return read
+
+    def up(rows: list[Row]) -> list[Row]:
+        return [replace(r, box=Box(*(v * scale for v in r.box))) for r in rows]
+    return Read(up(read.rows), [replace(g, rows=up(g.rows)) for g in read.segments])
 
 
 def may_lack_marks(row: Row, boxes: list[TextLine], crop: np.ndarray, band_y0: int, polarity: str) -> bool:

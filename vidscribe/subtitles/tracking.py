@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import cv2
 import numpy as np
 
 from vidscribe.media.frames import Picture
@@ -61,6 +62,9 @@ MOVED_KEEP = 0.6  # share of a line's last-frame mask found at its first frame's
 CENTRED_CACHE = 4  # reference masks whose centred lines are kept: the current interval's and the
 # changes judged against it (a clutter-only change's reference becomes the interval's)
 SAME_LINE_BOX = 0.8  # IoU of a centred line's boxes in two masks for it to be the same line
+HALF_SIZE_LINE = 96  # px: a band with lines this tall is tracked and read at half size. Its lines are
+# then still 48 px or more, the height the recogniser reads at (and the detector's crops were shrunk
+# to above 72 px anyway); mask work falls 4-fold (4K at 111 px, long-mixed's caption band at 128 px)
 MOVED_MAX_LINES = 2  # line heights a moving text may have gone between two intervals' references
 # (a sign at 120 px/s goes 16-24 px in the 4-6 frames between them: half a line; a ticker at
 # 400 px/s 80 px)
@@ -105,16 +109,32 @@ class Interval:
     segments: list[tuple[float, float, list[Row]]] = field(default_factory=list)  # texts one character apart
 
 
+def work_scale(line_height: float) -> int:
+    """How many times smaller than the frame a band is tracked and read: 2 for lines of at least
+    HALF_SIZE_LINE px, else 1."""
+    return 2 if line_height >= HALF_SIZE_LINE else 1
+
+
 class BandTrack:
-    """Change tracking and OCR scheduling for one band."""
+    """Change tracking and OCR scheduling for one band. A band of tall lines is tracked and read at
+    half size (`work_scale`): its masks, boxes and crops are in half-size pixels (the frame's
+    divided by `scale`, its top row rounded down to a multiple of it); the readings it sends on
+    are scaled back to the frame's pixels (`bandread.scaled`), and the copies kept as evidence are
+    the frame's own."""
 
     def __init__(self, band: Band, width: int, polarity: str, blank: list[Box], ocr: Submit, fps: float = 25):
         self.band, self.width = band, width
         self.polarity = polarity
-        self.min_pixels = max(EMPTY_FLOOR, int(EMPTY_CHARS * band.line_height ** 2))
-        self.read_pixels = max(READ_FLOOR, int(READ_CHARS * band.line_height ** 2))
+        s = self.scale = work_scale(band.line_height)
+        self.line_height = band.line_height / s  # in working pixels, as every size below
+        self.work_width = width // s
+        self.work_y0 = band.y0 // s  # the band's rows: from work_y0 * s, work_rows * s of them
+        self.work_rows = (band.y1 - self.work_y0 * s) // s
+        self.min_pixels = max(EMPTY_FLOOR, int(EMPTY_CHARS * self.line_height ** 2))
+        self.read_pixels = max(READ_FLOOR, int(READ_CHARS * self.line_height ** 2))
         self.tracker = ChangeTracker(self.min_pixels, window=TRACK_WINDOW)
-        self.blank = [Box(x0, max(0, y0 - band.y0), x1, min(band.y1, y1) - band.y0)
+        top = self.work_y0 * s
+        self.blank = [Box(x0 // s, max(0, y0 - top) // s, -(-x1 // s), -(-(min(band.y1, y1) - top) // s))
                       for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
         self.intervals: list[Interval] = []
         self._ocr = ocr
@@ -122,13 +142,22 @@ class BandTrack:
         self.verify_frames = max(2 * MIN_READ_FRAMES, round(fps * VERIFY_SECONDS))
         self.latest_every = max(2, round(fps * LATEST_SECONDS))
 
+    def _work(self, rows: np.ndarray) -> np.ndarray:
+        """The band's rows of a frame (from work_y0 * scale) at working size."""
+        s = self.scale
+        if s == 1:
+            return rows
+        return cv2.resize(rows[:self.work_rows * s, :self.work_width * s], (self.work_width, self.work_rows),
+                          interpolation=cv2.INTER_AREA)
+
     def masks(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray]:
         """The band's text mask and its colour-tolerant variant (TRACK_BRIGHT)."""
-        luma = frame.luma(0, self.band.y0, self.width, self.band.y1) if self.polarity == "light" else None
+        y0, y1 = self.work_y0 * self.scale, (self.work_y0 + self.work_rows) * self.scale
+        luma = frame.luma(0, y0, self.width, y1) if self.polarity == "light" else None
         if luma is not None:
-            strict, loose = luma_text_masks(luma, frame.grey_lut, LOOSE_BRIGHT)
+            strict, loose = luma_text_masks(self._work(luma), frame.grey_lut, LOOSE_BRIGHT)
         else:
-            gray = frame.gray(0, self.band.y0, self.width, self.band.y1)
+            gray = self._work(frame.gray(0, y0, self.width, y1))
             strict, loose = text_masks(gray if self.polarity == "light" else 255 - gray, LOOSE_BRIGHT)
         for bx0, by0, bx1, by1 in self.blank:
             strict[by0:by1, bx0:bx1] = 0
@@ -144,7 +173,7 @@ class BandTrack:
             # few frames, none of them a subtitle; reading each cost most of the OCR time.
             before = self.intervals[-1].ref if self.intervals else None
             moved = before is not None and displaced(before, change.ref,
-                                                     max_shift=int(MOVED_MAX_LINES * self.band.line_height))
+                                                     max_shift=int(MOVED_MAX_LINES * self.line_height))
             if self.intervals:
                 self.close(change.index, moves_on=moved)
             iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref, moved=moved)
@@ -152,7 +181,7 @@ class BandTrack:
             iv.shots.append((index, frame))
             iv.first = iv.shots[0]
             iv.next_copy = change.index + 2 * max(2, index - change.index)
-            iv.text_box = text_bbox(change.ref, self.band.line_height)
+            iv.text_box = text_bbox(change.ref, self.line_height)
             # The masks of its frames so far (the tracker keeps the recent ones), for verify.py.
             iv.masks = [np.packbits(self.tracker.mask(i)) for i in range(change.index, index)]
         if not self.intervals:
@@ -170,7 +199,7 @@ class BandTrack:
             iv.next_copy = iv.start + 2 * (index - iv.start)
             ref = self.tracker.reference
             if ref is not None and self.tracker.current_start == iv.start:
-                iv.text_box = text_bbox(ref, self.band.line_height)
+                iv.text_box = text_bbox(ref, self.line_height)
                 iv.ref = ref
 
     def _still_centred_line(self, ref: np.ndarray, masks: list[np.ndarray] | None) -> bool:
@@ -178,8 +207,8 @@ class BandTrack:
         frame to its last (a sign crossing the middle is centred for a moment, never still)."""
         lines = self._centred(ref)
         if not lines:
-            return swallowed(ref, self.band.line_height)  # a busy background hides the lines: read
-        if any(b.height >= CLUTTER_LINES * self.band.line_height for b in lines):
+            return swallowed(ref, self.line_height)  # a busy background hides the lines: read
+        if any(b.height >= CLUTTER_LINES * self.line_height for b in lines):
             # A centred cluster too tall for a line: the busy picture joined the line (long-mixed's
             # test pattern around a karaoke line, whose strokes turn colour: its first and last
             # masks differ inside the cluster), or a three-line caption. Read, stillness not judged.
@@ -199,7 +228,7 @@ class BandTrack:
         for mask, lines in self._centred_cache:
             if mask is ref:
                 return lines
-        lines = centred_lines(ref, self.width, self.band.line_height, tolerance=CENTRE_TOLERANCE,
+        lines = centred_lines(ref, self.work_width, self.line_height, tolerance=CENTRE_TOLERANCE,
                               allowance=SYMBOL_ALLOWANCE)
         self._centred_cache = [*self._centred_cache[-(CENTRED_CACHE - 1):], (ref, lines)]
         return lines
@@ -220,10 +249,17 @@ class BandTrack:
         iv.ref = change.ref
         return True
 
-    def _crop(self, shot: tuple[int, TrackFrame]) -> tuple[int, np.ndarray]:
-        """A frame's band crop (BGR): converted only for the frames an interval is read from."""
+    def _copy(self, shot: tuple[int, TrackFrame]) -> tuple[int, np.ndarray]:
+        """A frame's band crop (BGR, the frame's pixels): converted only for the frames an interval
+        is read from."""
         index, frame = shot
-        return index, frame.color()[self.band.y0:self.band.y1].copy()
+        y0 = self.work_y0 * self.scale
+        return index, frame.color()[y0:y0 + self.work_rows * self.scale].copy()
+
+    def _crop(self, shot: tuple[int, TrackFrame]) -> tuple[int, np.ndarray]:
+        """A frame's band crop (BGR) at working size, for OCR."""
+        index, copy = self._copy(shot)
+        return index, self._work(copy)
 
     def close(self, end: int, *, moves_on: bool = False) -> None:
         """End the current interval at frame `end` and send it to be read, unless it is empty, the
@@ -252,8 +288,8 @@ class BandTrack:
             return
         middle = (iv.start + end) / 2
         shots = sorted(shots, key=lambda c: abs(c[0] - middle))
-        iv.copies = [self._crop(shots[0])]
-        crop = iv.copies[0][1]
+        iv.copies = [self._copy(shots[0])]  # the frame's pixels: the cue's evidence
+        crop = self._work(iv.copies[0][1])
         # The other copy, some frames away, tells text that stays put from text moving through.
         other = self._crop(shots[1])[1] if len(shots) > 1 else None
         # OCR only where the mask says the text is: the detector's cost grows with the area.
@@ -265,12 +301,12 @@ class BandTrack:
             # The copies near the start and end are read only where their text masks differ from
             # the middle copy's: the same characters read again cost a recogniser batch for nothing.
             # A line height beyond the text box: a later text may be a character longer.
-            lh = round(self.band.line_height)
+            lh = round(self.line_height)
             looks = not same_looks(masks, shape, iv.start, [first[0], shots[0][0], latest[-1][0]],
                                    box.grown(lh, lh // 2, shape[1], shape[0]), lh)
             verify = Verify(self._crop(first), self._crop(latest[-1]), masks, iv.start, shape, looks=looks)
         iv.rows = self._ocr(crop, box, other, self.polarity, middle_at=shots[0][0], start=iv.start, end=end,
-                            verify=verify, line_height=self.band.line_height)
+                            verify=verify, line_height=self.line_height, scale=self.scale)
 
 
 _NO_CROP = np.empty((0, 0, 3), np.uint8)  # an unread interval's copies: only their frame indices count
@@ -325,8 +361,7 @@ class _TrackPass:
         self.executor = ThreadPoolExecutor(max_workers=len(engines), thread_name_prefix="ocr") if threaded else None
         self.cpu_lock = threading.Lock()
         self.blank = [w.box for w in watches if w.blank]
-        self.tracks = [BandTrack(b, info.width, polarity(b, located), self.blank, self.submit_for(b.y0), self.fps)
-                       for b in located.bands]
+        self.tracks = [self._band_track(b, polarity(b, located)) for b in located.bands]
         self.finder = BandFinder(info.width, info.height, self.fps)
         self.check_every = max(1, round(self.fps / CHECKS_PER_SECOND))
         self.screens = ScreenFinder(info.width, info.height, check_every=self.check_every)
@@ -335,6 +370,11 @@ class _TrackPass:
         self.empty: list[tuple[int, Box]] = []  # (scan number, box): read, nothing there
         self.before: np.ndarray | None = None
         self.cost = ScanCost()
+
+    def _band_track(self, band: Band, pol: str) -> BandTrack:
+        # Its reads are in working pixels: the band's top row in them is its reader's band_y0.
+        return BandTrack(band, self.info.width, pol, self.blank,
+                         self.submit_for(band.y0 // work_scale(band.line_height)), self.fps)
 
     def submit_for(self, band_y0: int) -> Submit:
         def submit(crop: np.ndarray, box: Box, other: np.ndarray | None, pol: str,
@@ -373,7 +413,7 @@ class _TrackPass:
                                           [w.box for w in self.watches] + active):
             # Centred text where no band is (a caption at the top, in the middle): a band of its
             # own, tracked from the frames kept back, so its first cue starts on its frame.
-            bt = BandTrack(band, self.info.width, pol, self.blank, self.submit_for(band.y0), self.fps)
+            bt = self._band_track(band, pol)
             for old in self.finder.history:
                 bt.push(old.index, old)
             self.tracks.append(bt)
