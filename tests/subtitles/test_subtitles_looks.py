@@ -10,8 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vidscribe.geometry import Box
+from vidscribe.subtitles.bandread import BandReader
+from vidscribe.subtitles.engines import TextLine
 from vidscribe.subtitles.text import Row
 from vidscribe.subtitles.verify import Verify, cell_sums, lines_look_alike, same_looks
+
+
+class _Counts:
+    ocr, ocr_calls, script_calls, verify_calls = 0.0, 0, 0, 0
 
 W, H = 720, 120
 LINE = 44
@@ -123,3 +129,56 @@ def test_what_changes_off_the_chinese_lines_is_not_looked_at() -> None:
     assert not same_looks(verify.masks, verify.shape, 0, [1, 4, 7], REGION, LINE)
     assert lines_look_alike(verify, [_row("奖金100万卢布", a)], BAND_Y0, middle_at=4)
     assert lines_look_alike(verify, [], BAND_Y0, middle_at=4)
+
+
+
+class _Recogniser:
+    """An engine whose detector finds `lines` and whose recogniser reads each crop as the line of
+    its size, or as `later[line]` on the copy near the interval's end. Counts the crops."""
+
+    name, models = "scripted", ("det", "rec")
+
+    def __init__(self, lines: list[TextLine], later: dict[int, str], latest: np.ndarray):
+        self.lines, self.later, self.latest, self.crops = lines, later, latest, 0
+
+    def read(self, image: np.ndarray, keep=None) -> list[TextLine]:
+        return list(self.lines)
+
+    def recognise(self, images: list[np.ndarray]) -> list[tuple[str, float]]:
+        self.crops += len(images)
+        out = []
+        for im in images:
+            # The reader's crop of a line holds half a line of room at each side.
+            boxes = [ln.box for ln in self.lines]
+            k = min(range(len(boxes)), key=lambda i: abs(boxes[i].width + boxes[i].height - im.shape[1]))
+            late = np.shares_memory(im, self.latest)
+            out.append((self.later.get(k, self.lines[k].text) if late else self.lines[k].text, 0.99))
+        return out
+
+
+def _ink_box(mask: np.ndarray, y0: int, y1: int) -> Box:
+    ys, xs = np.nonzero(mask[y0:y1])
+    return Box(int(xs.min()), y0 + int(ys.min()), int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+
+
+def test_only_the_lines_that_differ_are_read_near_the_start_and_end() -> None:
+    """A two-line cue whose first line turns one digit apart: the copies near the interval's start
+    and end are read on that line alone (the second shows the middle's characters there, and its
+    middle reading stands for theirs), and the interval is still split on the first line."""
+    def two(first: str) -> np.ndarray:
+        return render(((first, 160, -4), ("欢迎中国朋友加入", 120, 56)), width=W, height=H, size=LINE)
+
+    a, b = two("奖金100万卢布"), two("奖金200万卢布")
+    packed = _packed(a, a, b)
+    first, latest = np.zeros((H, W, 3), np.uint8), np.zeros((H, W, 3), np.uint8)
+    verify = Verify((1, first), (7, latest), packed, 0, (H, W), looks=True)
+    lines = [TextLine("奖金100万卢布", 0.99, _ink_box(a, 0, 61)),
+             TextLine("欢迎中国朋友加入", 0.99, _ink_box(a, 61, H))]
+    engine = _Recogniser(lines, {0: "奖金200万卢布"}, latest)
+    read = BandReader(engine, _Counts(), None, frame_height=1280)(
+        np.zeros((H, W, 3), np.uint8), REGION, None, "light", BAND_Y0, middle_at=4, start=0, end=9,
+        verify=verify, line_height=LINE)
+    assert engine.crops == 2 + 1 + 1  # both lines on the middle copy, the first alone on the other two
+    assert [[r.text for r in s.rows] for s in read.segments] == [["奖金100万卢布", "欢迎中国朋友加入"],
+                                                                 ["奖金200万卢布", "欢迎中国朋友加入"]]
+    assert 3 <= read.segments[1].start <= 6

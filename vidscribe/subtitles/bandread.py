@@ -31,7 +31,7 @@ from vidscribe.subtitles.scripts import (
     script_of,
 )
 from vidscribe.subtitles.text import Row, bare, group_rows, squash
-from vidscribe.subtitles.verify import Segment, Verify, lines_look_alike, segments
+from vidscribe.subtitles.verify import Segment, Verify, line_looks_alike, segments
 
 OCR_LINE_PX = 48  # line height OCR crops are shrunk to when their text is much larger
 OCR_SHRINK_OVER = 1.5  # ... larger than this many times OCR_LINE_PX (captions at 6-9% of the height, 4K)
@@ -184,9 +184,14 @@ class BandReader:
         of room at each side), in one batch: a mark the detector boxed apart or left out (the `，`
         of `名额有限，先到先得`, a caption's trailing `，`) is back in the line when that is all the
         whole reading adds (with_marks). A long interval's copies near its start and end are read
-        in the same batch, to split texts one character apart (verify.py)."""
+        in the same batch (the lines whose masks differ there), to split texts one character apart
+        (verify.py)."""
         chinese = [r for r in rows if HAN.search(r.text)]
-        if verify is not None and (not verify.looks or lines_look_alike(verify, chinese, band_y0, middle_at)):
+        # A long interval's lines whose masks near its start and end differ from the middle's: only
+        # these are read on those copies; the others show the middle's characters there.
+        differ = [r for r in chinese if not line_looks_alike(verify, r, band_y0, middle_at)] \
+            if verify is not None and verify.looks else []
+        if verify is not None and not differ:
             # The masks near its start and end show the middle's characters on its Chinese lines
             # (or on the whole text box, tested at the interval's close): one text. Its lines
             # are still read whole (a long interval is a cue: a caption's trailing `，` that the
@@ -201,21 +206,22 @@ class BandReader:
             parts = self._verify(rows, polarity, band_y0, middle_at, start, end, verify, line_height) \
                 if verify is not None and rows else []
             return rows, parts
-        images = [crop] + ([verify.first[1], verify.latest[1]] if verify is not None else [])
-        crops = [image[max(0, r.box.y0 - band_y0 - r.height // 8):r.box.y1 - band_y0 + r.height // 8,
-                       max(0, r.box.x0 - r.height // 2):r.box.x1 + r.height // 2] for image in images for r in chinese]
+        crops = [_whole_line(crop, r, band_y0) for r in chinese]
         if verify is not None:
+            crops += [_whole_line(image, r, band_y0) for image in (verify.first[1], verify.latest[1]) for r in differ]
             self.timings.verify_calls += 1
         read = recognise(crops)
-        n = len(chinese)
-        views = [[Row(within(text), score, r.box, r.script)
-                  for r, (text, score) in zip(chinese, read[k * n:(k + 1) * n], strict=True)]
-                 for k in range(len(images))]
-        whole = with_marks(rows, views[0])
+        n, m = len(chinese), len(differ)
+        middle = [Row(within(text), score, r.box, r.script) for r, (text, score) in zip(chinese, read[:n], strict=True)]
+        whole = with_marks(rows, middle)
         if verify is None:
             return whole, []
-        looks = [(verify.first[0], views[1]), (verify.latest[0], views[2])]
-        return whole, segments(start, end, middle_at, whole, looks, verify, band_y0, middle_look=views[0])
+        looks = []
+        for k, frame in enumerate((verify.first[0], verify.latest[0])):
+            own = {id(r): Row(within(text), score, r.box, r.script)
+                   for r, (text, score) in zip(differ, read[n + k * m:n + (k + 1) * m], strict=True)}
+            looks.append((frame, [own.get(id(r), same) for r, same in zip(chinese, middle, strict=True)]))
+        return whole, segments(start, end, middle_at, whole, looks, verify, band_y0, middle_look=middle)
 
     def _verify(self, rows: list[Row], polarity: str, band_y0: int, middle_at: int, start: int, end: int,
                 verify: Verify, line_height: float) -> list[Segment]:
@@ -252,6 +258,12 @@ class BandReader:
 
 MARK_ROOM = 0.3  # line heights of ink past a line's box that may be a mark the detector left out (a
 # full-width `，` sits in the left half of its cell, 0.1-0.5 heights past the last character)
+
+
+def _whole_line(image: np.ndarray, row: Row, band_y0: int) -> np.ndarray:
+    """A line's crop for the recogniser: half a line of room at each side, an eighth above and below."""
+    return image[max(0, row.box.y0 - band_y0 - row.height // 8):row.box.y1 - band_y0 + row.height // 8,
+                 max(0, row.box.x0 - row.height // 2):row.box.x1 + row.height // 2]
 
 
 def scaled(read: Read, scale: int) -> Read:

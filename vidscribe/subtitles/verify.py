@@ -108,14 +108,17 @@ def lines_look_alike(verify: Verify, rows: Sequence[Row], band_y0: int, middle_a
     interval's close (Verify.looks) also sees what changes around the lines (a sign passing, the
     Russian line's blur, clutter); on the realistic bench (2026-12-03) 153 of 178 verify batches it
     let through read nothing new, and what texts one character apart change lies on their lines."""
+    return all(line_looks_alike(verify, r, band_y0, middle_at) for r in rows)
+
+
+def line_looks_alike(verify: Verify, row: Row, band_y0: int, middle_at: int) -> bool:
+    """`lines_look_alike` for one line: its copies near the start and end need no reading when it
+    does (the reader takes the middle's reading of it for theirs)."""
     frames = [verify.first[0], middle_at, verify.latest[0]]
-    for r in rows:
-        lh = r.height
-        local = Box(r.box.x0, r.box.y0 - band_y0, r.box.x1, r.box.y1 - band_y0)
-        region = local.grown(lh, int(LINE_ROOM * lh), verify.shape[1], verify.shape[0])
-        if not same_looks(verify.masks, verify.shape, verify.mask_start, frames, region, max(2, int(LINE_CELL * lh))):
-            return False
-    return True
+    lh = row.height
+    local = Box(row.box.x0, row.box.y0 - band_y0, row.box.x1, row.box.y1 - band_y0)
+    region = local.grown(lh, int(LINE_ROOM * lh), verify.shape[1], verify.shape[0])
+    return same_looks(verify.masks, verify.shape, verify.mask_start, frames, region, max(2, int(LINE_CELL * lh)))
 
 
 def cell_sums(mask: np.ndarray, cell: int) -> np.ndarray:
