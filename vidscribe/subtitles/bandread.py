@@ -21,7 +21,7 @@ import numpy as np
 from vidscribe.chinese import HAN
 from vidscribe.subtitles.detect import LOOSE_BRIGHT, stays_put_in, text_mask
 from vidscribe.subtitles.engines import Box, Keep, OcrEngine, TextLine
-from vidscribe.subtitles.reading import read_lines
+from vidscribe.subtitles.reading import read_lines, to_frame
 from vidscribe.subtitles.scripts import (
     CYRILLIC,
     CyrillicReader,
@@ -126,7 +126,11 @@ class BandReader:
         self.frame_height = frame_height
 
     def _lines(self, image: np.ndarray, box: Box, band_y0: int, polarity: str,
-               line_height: float = 0.0) -> list[TextLine]:
+               line_height: float = 0.0, other: np.ndarray | None = None) -> list[TextLine]:
+        """The lines read in `box` of `image` (a band crop); with `other` (another copy of the band
+        from the interval), only those that stay put there: a moving piece must not join a
+        subtitle's row, and is not even recognised (on long-mixed a sign passing through the
+        band made a fifth of the recogniser's work)."""
         x0, y0, x1, y1 = box
         part = image[y0:y1, x0:x1]
         scale = 1.0
@@ -135,7 +139,13 @@ class BandReader:
             # the recogniser scales every line to 48 px anyway.
             scale = OCR_LINE_PX / line_height
             part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return read_lines(self.engine, part, scale=scale, dx=x0, dy=band_y0 + y0, keep=text_pixels(part, polarity))
+        worth = text_pixels(part, polarity)
+        if other is None:
+            return read_lines(self.engine, part, scale=scale, dx=x0, dy=band_y0 + y0, keep=worth)
+
+        def keep(b: Box) -> bool:
+            return worth(b) and still_in_band(to_frame(b, scale, x0, band_y0 + y0), image, other, band_y0, polarity)
+        return read_lines(self.engine, part, scale=scale, dx=x0, dy=band_y0 + y0, keep=keep)
 
     def __call__(self, crop: np.ndarray, box: Box, other: np.ndarray | None, polarity: str, band_y0: int, *,
                  middle_at: int = 0, start: int = 0, end: int = 0, verify: Verify | None = None,
@@ -144,29 +154,24 @@ class BandReader:
         is in working pixels, the frame's divided by `scale` (a band of tall lines is read at
         half size): the rows returned are in the frame's."""
         t0 = time.perf_counter()
-        lines = self._lines(crop, box, band_y0, polarity, line_height)
+        lines = self._lines(crop, box, band_y0, polarity, line_height, other)  # moving pieces left out
         partial = box.x0 > 0 or box.x1 < crop.shape[1]
-        if partial and any((ln.box.x0 - box.x0 <= SIDE_TOUCH or box.x1 - ln.box.x1 <= SIDE_TOUCH)
-                           and (other is None or still_in_band(ln.box, crop, other, band_y0, polarity))
-                           for ln in lines):
+        if partial and any(ln.box.x0 - box.x0 <= SIDE_TOUCH or box.x1 - ln.box.x1 <= SIDE_TOUCH for ln in lines):
             # A line touching the crop's side may go on past it (characters the mask missed: a
             # colour it does not see): never read less than the whole band would give. Not for a
-            # line that moves (dropped below): a sign entering the band touches its text box's side.
+            # line that moves (left out): a sign entering the band touches its text box's side.
             self.timings.ocr_calls += 1
             box = Box(0, box.y0, crop.shape[1], box.y1)
-            lines = self._lines(crop, box, band_y0, polarity, line_height)
-        if other is not None:  # box by box: a moving piece must not join a subtitle's row
-            lines = [ln for ln in lines if still_in_band(ln.box, crop, other, band_y0, polarity)]
-            if any(ln.score < SECOND_LOOK for ln in lines if not self._read_again(ln.text)):
-                # Unsure (something crossing the text, a flash): read the other copy too and
-                # keep whichever reading is surer. A Russian line PP-OCR read as Latin look-alikes
-                # (scored 0.7-0.9) is no reason: the Cyrillic reader reads it again from several
-                # copies. On long-mixed 48 of 57 second looks were for such lines (8.7 s).
-                self.timings.ocr_calls += 1
-                again = [ln for ln in self._lines(other, box, band_y0, polarity, line_height)
-                         if still_in_band(ln.box, other, crop, band_y0, polarity)]
-                if again and surety(again) > surety(lines):
-                    lines = again
+            lines = self._lines(crop, box, band_y0, polarity, line_height, other)
+        if other is not None and any(ln.score < SECOND_LOOK for ln in lines if not self._read_again(ln.text)):
+            # Unsure (something crossing the text, a flash): read the other copy too and
+            # keep whichever reading is surer. A Russian line PP-OCR read as Latin look-alikes
+            # (scored 0.7-0.9) is no reason: the Cyrillic reader reads it again from several
+            # copies. On long-mixed 48 of 57 second looks were for such lines (8.7 s).
+            self.timings.ocr_calls += 1
+            again = self._lines(other, box, band_y0, polarity, line_height, crop)
+            if again and surety(again) > surety(lines):
+                lines = again
         # Other frames of the interval, for the Cyrillic reader to pick its surest reading from.
         copies = [crop] + ([verify.first[1], verify.latest[1]] if verify is not None else
                            [other] if other is not None else [])

@@ -24,10 +24,14 @@ def read_lines(engine: OcrEngine, image: np.ndarray, *, scale: float = 1.0, dx: 
     `keep`: which detected boxes (in `image` pixels) to recognise."""
     if image.shape[0] < 8 or image.shape[1] < 8:
         return []  # nothing a detector could read (a crop clipped at the frame's edge)
-    return [TextLine(text, ln.score, Box(int(ln.box.x0 / scale) + dx, int(ln.box.y0 / scale) + dy,
-                                         int(math.ceil(ln.box.x1 / scale)) + dx,
-                                         int(math.ceil(ln.box.y1 / scale)) + dy))
+    return [TextLine(text, ln.score, to_frame(ln.box, scale, dx, dy))
             for ln in engine.read(image, keep) if ln.score >= MIN_ROW_SCORE and (text := without_symbols(ln.text))]
+
+
+def to_frame(box: Box, scale: float, dx: int, dy: int) -> Box:
+    """A box in an image read by `read_lines` in frame pixels (divided by scale, then shifted)."""
+    return Box(int(box.x0 / scale) + dx, int(box.y0 / scale) + dy, int(math.ceil(box.x1 / scale)) + dx,
+               int(math.ceil(box.y1 / scale)) + dy)
 
 
 ARROWS = ((0x2190, 0x21FF), (0x27F0, 0x27FF), (0x2900, 0x297F))  # Unicode's arrow blocks: PP-OCR
