@@ -64,7 +64,10 @@ CENTRED_CACHE = 4  # reference masks whose centred lines are kept: the current i
 SAME_LINE_BOX = 0.8  # IoU of a centred line's boxes in two masks for it to be the same line
 HALF_SIZE_LINE = 96  # px: a band with lines this tall is tracked and read at half size. Its lines are
 # then still 48 px or more, the height the recogniser reads at (and the detector's crops were shrunk
-# to above 72 px anyway); mask work falls 4-fold (4K at 111 px, long-mixed's caption band at 128 px)
+# to above 72 px anyway); mask work falls 4-fold (4K at 111 px, long-mixed's caption band at 128 px).
+# Measured alternative (2026-12-04): half-size masks but OCR of the frame's own crops read worse on
+# the realistic bench (F1 0.977 against 0.986: the emoji after two big captions read as `0` and `；`);
+# at half size one emoji is read as `！` (`俄军招募！`, within the bench's 10% CER)
 MOVED_MAX_LINES = 2  # line heights a moving text may have gone between two intervals' references
 # (a sign at 120 px/s goes 16-24 px in the 4-6 frames between them: half a line; a ticker at
 # 400 px/s 80 px)
