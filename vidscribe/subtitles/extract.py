@@ -6,9 +6,10 @@ Two decodes, because seeking in long-GOP H.264 costs more than decoding: a short
 OCRs a few downscaled whole frames until a centred line shows up at one height in two of them
 (usually the first two, 0.7 s apart), then the *track* pass reads every frame, computes a text
 mask of each candidate band (from the luma plane: no colour conversion) and runs OCR only when the
-mask says the text there changed, in OCR worker threads (two, each with an engine of its own). The
-track pass's frames are decoded ahead in a thread of their own, from the start, while the locate
-pass still runs. A candidate band whose text never changes (a fixed title) ends up an overlay, not
+mask says the text there changed, in OCR worker threads (two, each with an engine of its own; a
+band of lines 96 px or taller, 4K or a big caption, is tracked and read at half size). The track
+pass's frames are decoded ahead in a thread of their own, from the start, while the locate pass
+still runs. A candidate band whose text never changes (a fixed title) ends up an overlay, not
 cues.
 """
 
