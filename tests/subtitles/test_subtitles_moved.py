@@ -114,3 +114,15 @@ def test_empty_or_mismatched_masks_are_not() -> None:
     # Shifts larger than the band itself, and a one-row band: no error.
     assert displaced(old, _mask(("超市营业中", 212, 80)), max_shift=10 * W)
     assert not displaced(old[80:81], old[81:82], max_shift=SHIFT)
+
+
+def test_on_half_size_masks_a_new_caption_at_the_same_place_is_not() -> None:
+    """A band of tall lines has half-size masks: a pixel there is a 2-px cell of the frame, so the
+    1-px tolerance is none. With it, two different big captions at one place looked moved by a few
+    px (a caption at a 4K or big-caption band's top was lost); a caption that moved still is."""
+    w, h = 360, 222
+    old = render((("俄军招募", 52, 2),), width=w, height=h, size=60)
+    new = render((("欢迎咨询", 52, 2),), width=w, height=h, size=60)
+    moved = render((("俄军招募", 72, 2),), width=w, height=h, size=60)
+    assert not displaced(old, new, max_shift=120, scale=2)
+    assert displaced(old, moved, max_shift=120, scale=2)

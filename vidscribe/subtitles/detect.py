@@ -153,7 +153,7 @@ def _coverage(part: np.ndarray, other_dilated: np.ndarray, shifts: list[tuple[in
     return list(np.count_nonzero(hits, axis=1) / len(xs))
 
 
-def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[int, int] | None:
+def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int, scale: int = 1) -> tuple[int, int] | None:
     """The shift (dx, dy) along one axis, MOVED_MIN_SHIFT to `max_shift` px, that puts
     MOVED_EXPLAINED of mask `part`'s pixels on `other_dilated` (part moved back by it), clearly
     better than most shifts along that axis do (MOVED_MARGIN); None when there is none."""
@@ -161,7 +161,7 @@ def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[
     axes = []
     for axis, length in (((1, 0), part.shape[1]), ((0, 1), part.shape[0])):
         # No farther than the mask is long: beyond that nothing can be explained.
-        steps = range(MOVED_MIN_SHIFT, min(max_shift, length) + 1, MOVED_STEP)
+        steps = range(-(-MOVED_MIN_SHIFT // scale), min(max_shift, length) + 1, max(1, MOVED_STEP // scale))
         axes.append([(axis[0] * d, axis[1] * d) for s in steps for d in (s, -s)])
     covers = _coverage(part, other_dilated, axes[0] + axes[1]) if axes[0] or axes[1] else []
     for shifts, cover in ((axes[0], covers[:len(axes[0])]), (axes[1], covers[len(axes[0]):])):
@@ -174,23 +174,28 @@ def _move(part: np.ndarray, other_dilated: np.ndarray, max_shift: int) -> tuple[
     return best[1] if best else None
 
 
-def displaced(old: np.ndarray, new: np.ndarray, *, max_shift: int) -> bool:
+def displaced(old: np.ndarray, new: np.ndarray, *, max_shift: int, scale: int = 1) -> bool:
     """Whether the change from mask `old` to mask `new` is text that moved (a sign passing through,
     a scrolling ticker), and nothing else: `new`'s pixels that are not where `old`'s were lie on
     `old` moved by one displacement (MOVED_MIN_SHIFT to `max_shift` px along an axis), and `old`'s
     pixels that are gone lie on `new` moved back by it. What stayed in place (a box edge, a
     watermark) or grew in place (GROWTH_PX) is left out of the test. A subtitle never moves; a new
     one appearing beside moving text, a line added or leaving, is not explained by the move
-    (MOVED_BALANCE)."""
-    if old.shape != new.shape or max_shift < MOVED_MIN_SHIFT:
+    (MOVED_BALANCE). `scale`: the masks are this many times smaller than the frame (a band of tall
+    lines), and every px above is the frame's: on half-size masks the 1-px tolerance is none (an
+    exact pixel is a 2-px cell), or two different captions at one place looked moved by 16 px
+    (0.50 of their pixels explained, against 0.02-0.52 at full size)."""
+    if old.shape != new.shape or max_shift < -(-MOVED_MIN_SHIFT // scale):
         return False
-    fresh = cv2.bitwise_and(new, 1 - dilate(old, GROWTH_PX))  # what is not where old's pixels were
-    gone = cv2.bitwise_and(old, 1 - dilate(new, GROWTH_PX))  # what is no longer where it was
+    growth = -(-GROWTH_PX // scale)
+    fresh = cv2.bitwise_and(new, 1 - dilate(old, growth))  # what is not where old's pixels were
+    gone = cv2.bitwise_and(old, 1 - dilate(new, growth))  # what is no longer where it was
     taken, left = cv2.countNonZero(fresh), cv2.countNonZero(gone)
     if min(taken, left) < max(STILL_MIN_PIXELS, MOVED_BALANCE * max(taken, left)):
         return False  # in place (the same text, or part of it), or text added or taken away
-    shift = _move(fresh, dilate(old), max_shift)
-    return shift is not None and _coverage(gone, dilate(new), [(-shift[0], -shift[1])])[0] >= MOVED_EXPLAINED
+    old_near, new_near = (dilate(old), dilate(new)) if scale == 1 else (old, new)
+    shift = _move(fresh, old_near, max_shift, scale)
+    return shift is not None and _coverage(gone, new_near, [(-shift[0], -shift[1])])[0] >= MOVED_EXPLAINED
 
 
 def first_true(lo: int, hi: int, pred: Callable[[int], bool]) -> int:

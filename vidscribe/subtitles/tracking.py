@@ -176,7 +176,8 @@ class BandTrack:
             # few frames, none of them a subtitle; reading each cost most of the OCR time.
             before = self.intervals[-1].ref if self.intervals else None
             moved = before is not None and displaced(before, change.ref,
-                                                     max_shift=int(MOVED_MAX_LINES * self.line_height))
+                                                     max_shift=int(MOVED_MAX_LINES * self.line_height),
+                                                     scale=self.scale)
             if self.intervals:
                 self.close(change.index, moves_on=moved)
             iv = Interval(change.index, change.pixels, change.same_as_previous, ref=change.ref, moved=moved)
