@@ -30,11 +30,10 @@ import numpy as np
 
 from vidscribe.chinese import HAN
 from vidscribe.subtitles.detect import text_mask
-from vidscribe.subtitles.text import CYRILLIC_SCRIPT
+from vidscribe.subtitles.text import CYRILLIC, HAN_SCRIPT, LATIN, OTHER
 
 log = logging.getLogger(__name__)
 
-HAN_SCRIPT, CYRILLIC, LATIN, OTHER = "han", CYRILLIC_SCRIPT, "latin", "other"
 LINE_PX = 48  # Tesseract's line height: 48 px read 360p-4K Russian subtitle lines best (64 px worse)
 MIN_LETTERS = 3  # a Latin reading with fewer letters (digits, a price) is left alone
 CYRILLIC_SHARE = 0.5  # share of Tesseract's letters that must be Cyrillic for a Cyrillic line

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from vidscribe.subtitles.engines import Box, TextLine
 from vidscribe.textdistance import edit_distance
 
-CYRILLIC_SCRIPT = "cyrillic"  # Row.script of a line the Cyrillic reader read (scripts.CYRILLIC)
+# Row.script: the line's script (scripts.script_of); a Cyrillic line's text and score are the
+# Cyrillic reader's (scripts.choose)
+HAN_SCRIPT, CYRILLIC, LATIN, OTHER = "han", "cyrillic", "latin", "other"
 
 
 def squash(text: str) -> str:
@@ -115,7 +117,7 @@ def join_rows(rows: Sequence[Row]) -> tuple[str, float, Box] | None:
     if not rows:
         return None
     rows = sorted(rows, key=lambda r: r.cy)
-    scored = [r for r in rows if r.script != CYRILLIC_SCRIPT] or rows
+    scored = [r for r in rows if r.script != CYRILLIC] or rows
     weights = [max(1, len(squash(r.text))) for r in scored]
     score = sum(w * r.score for w, r in zip(weights, scored, strict=True)) / sum(weights)
     return "\n".join(r.text for r in rows), score, Box.union(r.box for r in rows)

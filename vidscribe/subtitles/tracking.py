@@ -118,6 +118,11 @@ def work_scale(line_height: float) -> int:
     return 2 if line_height >= HALF_SIZE_LINE else 1
 
 
+def work_top(band: Band) -> int:
+    """The band's top row in working pixels (its reads' band_y0): the frame's, rounded down."""
+    return band.y0 // work_scale(band.line_height)
+
+
 class BandTrack:
     """Change tracking and OCR scheduling for one band. A band of tall lines is tracked and read at
     half size (`work_scale`): its masks, boxes and crops are in half-size pixels (the frame's
@@ -131,12 +136,14 @@ class BandTrack:
         s = self.scale = work_scale(band.line_height)
         self.line_height = band.line_height / s  # in working pixels, as every size below
         self.work_width = width // s
-        self.work_y0 = band.y0 // s  # the band's rows: from work_y0 * s, work_rows * s of them
+        self.work_y0 = work_top(band)
         self.work_rows = (band.y1 - self.work_y0 * s) // s
+        # The frame's rows the masks and the copies read are made from: work_rows * s of them.
+        self.rows = (self.work_y0 * s, (self.work_y0 + self.work_rows) * s)
         self.min_pixels = max(EMPTY_FLOOR, int(EMPTY_CHARS * self.line_height ** 2))
         self.read_pixels = max(READ_FLOOR, int(READ_CHARS * self.line_height ** 2))
         self.tracker = ChangeTracker(self.min_pixels, window=TRACK_WINDOW)
-        top = self.work_y0 * s
+        top = self.rows[0]
         self.blank = [Box(x0 // s, max(0, y0 - top) // s, -(-x1 // s), -(-(min(band.y1, y1) - top) // s))
                       for x0, y0, x1, y1 in blank if y0 < band.y1 and y1 > band.y0]
         self.intervals: list[Interval] = []
@@ -146,7 +153,7 @@ class BandTrack:
         self.latest_every = max(2, round(fps * LATEST_SECONDS))
 
     def _work(self, rows: np.ndarray) -> np.ndarray:
-        """The band's rows of a frame (from work_y0 * scale) at working size."""
+        """The band's rows of a frame (`rows`) at working size."""
         s = self.scale
         if s == 1:
             return rows
@@ -155,7 +162,7 @@ class BandTrack:
 
     def masks(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray]:
         """The band's text mask and its colour-tolerant variant (TRACK_BRIGHT)."""
-        y0, y1 = self.work_y0 * self.scale, (self.work_y0 + self.work_rows) * self.scale
+        y0, y1 = self.rows
         luma = frame.luma(0, y0, self.width, y1) if self.polarity == "light" else None
         if luma is not None:
             strict, loose = luma_text_masks(self._work(luma), frame.grey_lut, LOOSE_BRIGHT)
@@ -257,8 +264,7 @@ class BandTrack:
         """A frame's band crop (BGR, the frame's pixels): converted only for the frames an interval
         is read from."""
         index, frame = shot
-        y0 = self.work_y0 * self.scale
-        return index, frame.color()[y0:y0 + self.work_rows * self.scale].copy()
+        return index, frame.color()[self.rows[0]:self.rows[1]].copy()
 
     def _crop(self, shot: tuple[int, TrackFrame]) -> tuple[int, np.ndarray]:
         """A frame's band crop (BGR) at working size, for OCR."""
@@ -377,8 +383,7 @@ class _TrackPass:
 
     def _band_track(self, band: Band, pol: str) -> BandTrack:
         # Its reads are in working pixels: the band's top row in them is its reader's band_y0.
-        return BandTrack(band, self.info.width, pol, self.blank,
-                         self.submit_for(band.y0 // work_scale(band.line_height)), self.fps)
+        return BandTrack(band, self.info.width, pol, self.blank, self.submit_for(work_top(band)), self.fps)
 
     def submit_for(self, band_y0: int) -> Submit:
         def submit(crop: np.ndarray, box: Box, other: np.ndarray | None, pol: str,
