@@ -206,8 +206,9 @@ def _bottom_track(tl: _Timeline, rng: random.Random, start: float, end: float, *
 
 def _caption_track(tl: _Timeline, rng: random.Random, start: float, end: float, *, where: tuple[str, ...],
                    avoid: list[tuple[float, float]]) -> None:
-    """Large captions (1-3 lines, 6-9% of the height each) at the top or in the middle, a few
-    seconds each, now and then back to back."""
+    """Large captions (1-3 lines, 6-9% of the height each) at the top, in the middle or against the
+    frame's top edge (`edge`: the first line's ink 0.5% of the height below it), a few seconds
+    each, now and then back to back."""
     t = start + rng.uniform(0.5, 3.0)
     pool = CAPTIONS[:]
     rng.shuffle(pool)
@@ -233,8 +234,11 @@ def _caption_track(tl: _Timeline, rng: random.Random, start: float, end: float, 
                 extra["symbol"] = rng.choice(SYMBOLS)
             lines.append((text, {**style, **extra, "size": size}))
         place = rng.choice(where)
-        bottom = (0.10 + n * 0.085 if place == "top" else 0.42 + n * 0.045) if tl.h > tl.w else \
-            (0.12 + n * 0.1 if place == "top" else 0.4 + n * 0.05)
+        if place == "edge":  # the last line's baseline: its ink top lies ~0.88 of a size above it
+            bottom = 0.005 + ((n - 1) * 1.25 + 0.88) * size / tl.h
+        else:
+            bottom = (0.10 + n * 0.085 if place == "top" else 0.42 + n * 0.045) if tl.h > tl.w else \
+                (0.12 + n * 0.1 if place == "top" else 0.4 + n * 0.05)
         tl.add_cue(lines, t, t + d, ("caption",), bottom=bottom, size=size, gap=1.25)
         t = tl.snap(t + d + (0.0 if rng.random() < 0.3 else rng.uniform(1.0, 6.0)))
 
@@ -300,7 +304,7 @@ def still(name: str, *, w: int, h: int, seed: int, suffix: str, caption: str | N
 
 
 def suite() -> list[RealClip]:
-    """The realistic group: about 7 minutes of video in 8 clips, one of 3.5 minutes, and 3 stills."""
+    """The realistic group: about 7.5 minutes of video in 9 clips, one of 3.5 minutes, and 3 stills."""
     all_kinds = {"plain": 3, "bilingual": 3, "repeat-same": 1, "repeat-digit": 1, "karaoke": 1}
     return [
         mixed("long-mixed", w=720, h=1280, fps=30, duration=210.0, seed=1, background="testsrc2",
@@ -325,6 +329,10 @@ def suite() -> list[RealClip]:
         mixed("photo-post", w=720, h=1280, fps=30, duration=30.0, seed=8, crf=28, screenshots=4, captions=(),
               background="gradients=c0=0x806040:c1=0x204060:speed=0.01", kinds={"plain": 2, "bilingual": 1},
               style="boxed"),
+        # Big captions against the frame's top edge, back to back at one place (2026-12-04: the
+        # second of two such captions was lost when their half-size masks looked moved).
+        mixed("caption-edge", w=720, h=1280, fps=25, duration=24.0, seed=12, crf=26, captions=("edge",),
+              background="color=c=0x405060", filters="noise=alls=20:allf=t+u", kinds={"plain": 2, "bilingual": 1}),
         still("still-screenshot", w=1080, h=1920, seed=9, suffix=".png", caption=None),
         still("still-photo-post", w=720, h=1280, seed=10, suffix=".jpg", caption="高薪招聘"),
         still("still-wide", w=1280, h=720, seed=11, suffix=".webp", caption="报名热线"),

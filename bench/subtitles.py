@@ -5,7 +5,7 @@ reference, in one run on one machine.
                               [--only NAME] [--no-naive] [--plain-check] [--verbose]
 
 Two groups of clips, made once and cached outside git. `realistic` (bench/realistic.py): about
-7 minutes of clips made to look like real ones, every difficulty mixed within a clip (bilingual
+7.5 minutes of clips made to look like real ones, every difficulty mixed within a clip (bilingual
 Chinese/Russian cues, large captions at the top or in the middle, repeated and one-character-apart
 cues, karaoke, CRF 39-41 480p re-encoded to 720p, 4K, 360p, 60 fps, screenshots and stills), scored
 per difficulty class and for the screen text track. `current` (20 s each): vertical 720x1280 and
