@@ -45,6 +45,16 @@ def test_group_rows_joins_a_line_split_at_a_wide_space() -> None:
     assert rows[0].score == pytest.approx((4 * 0.8 + 8 * 0.9) / 12)
 
 
+def test_a_watermark_beside_a_big_caption_is_not_part_of_its_row() -> None:
+    """The Douyin watermark drawn over a big caption's box, its text a third as tall: two rows
+    (the caption centred, the watermark off-centre), not `抖音号速来报名`."""
+    rows = group_rows([TextLine("速来报名", 1.0, Box(110, 10, 508, 110)), TextLine("抖音号", 0.9, Box(22, 46, 84, 80))])
+    assert sorted(r.text for r in rows) == ["抖音号", "速来报名"]
+    # One line's parts near one height still join.
+    rows = group_rows([TextLine("电话", 0.99, Box(100, 10, 160, 50)), TextLine("+7 999", 0.99, Box(170, 14, 300, 46))])
+    assert [r.text for r in rows] == ["电话 +7 999"]
+
+
 def test_join_rows_stacks_lines_top_down() -> None:
     joined = join_rows([Row("第二行", 0.9, Box(10, 60, 90, 90)), Row("第一行", 0.7, Box(20, 20, 80, 50))])
     assert joined == ("第一行\n第二行", pytest.approx(0.8), (10, 20, 90, 90))

@@ -65,9 +65,16 @@ class Row:
         return self.box.cy
 
 
+ROW_HEIGHTS = 2.0  # boxes of one line of text are at most this many times taller than each other: a
+# Douyin watermark drawn over a big caption's box (17 px beside 50) was read into the caption's row
+# (`抖音号速来报名`, bench caption-edge); the parts of one line (a phone number's groups, a channel
+# name and its @handle, a mark the detector boxed apart) are near one height
+
+
 def _same_row(a: Box, b: Box) -> bool:
     h = min(a.height, b.height)
-    return h > 0 and a.overlap_y(b) >= 0.5 * h and -a.overlap_x(b) <= 2 * max(a.height, b.height)
+    return h > 0 and a.overlap_y(b) >= 0.5 * h and -a.overlap_x(b) <= 2 * max(a.height, b.height) \
+        and max(a.height, b.height) <= ROW_HEIGHTS * h
 
 
 def group_rows(lines: Iterable[TextLine]) -> list[Row]:
