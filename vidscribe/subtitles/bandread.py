@@ -198,11 +198,9 @@ class BandReader:
             if verify is not None and verify.looks else []
         if verify is not None and not differ:
             # The masks near its start and end show the middle's characters on its Chinese lines
-            # (or on the whole text box, tested at the interval's close): one text. Its lines
-            # are still read whole (a long interval is a cue: a caption's trailing `，` that the
-            # detector left out and may_lack_marks does not see in blocky ink is worth the call).
+            # (or on the whole text box, tested at the interval's close): one text.
             verify = None
-        elif verify is None:  # read whole only where the detector may have left a mark out
+        if verify is None:  # read whole only where the detector may have left a mark out
             chinese = [r for r in chinese if may_lack_marks(r, boxes, crop, band_y0, polarity)]
             if not chinese:
                 return rows, []
@@ -261,8 +259,9 @@ class BandReader:
         return decide_script(row, copies, band_y0, polarity, self.cyrillic)
 
 
-MARK_ROOM = 0.3  # line heights of ink past a line's box that may be a mark the detector left out (a
-# full-width `，` sits in the left half of its cell, 0.1-0.5 heights past the last character)
+MARK_ROOM = 0.15  # line heights of ink past a line's box that may be a mark the detector left out (a
+# full-width `，` sits in the left half of its cell, 0.1-0.5 heights past the last character; the
+# box may hold part of it: `不看学历，` in blocky ink went on 0.24 heights past its box, `欢迎咨询，` 0.16)
 
 
 def _whole_line(image: np.ndarray, row: Row, band_y0: int) -> np.ndarray:
@@ -287,8 +286,10 @@ def may_lack_marks(row: Row, boxes: list[TextLine], crop: np.ndarray, band_y0: i
     end (a trailing mark left out). Otherwise the whole reading, a recogniser call a line, can add
     nothing with_marks would take. Measured before this check (realistic bench, 2026-12-03): of
     299 lines read in short intervals (no verify batch), the whole reading changed none; this
-    check would have kept 19 of them. A long interval's lines are always read whole: its
-    verify batch needs them."""
+    check would have kept 19 of them. Of the 359 Chinese lines of long intervals (2026-12-04), it
+    keeps 95 (MARK_ROOM 0.15) and every line whose whole reading added a true mark; the one
+    change it drops was a misreading (an emoji read as `！`). A long interval whose copies differ
+    reads its lines whole all the same: its verify batch needs them."""
     if sum(1 for b in boxes if row.box.x0 <= b.box.cx < row.box.x1 and row.box.y0 <= b.box.cy < row.box.y1) > 1:
         return True
     y0, y1 = max(0, row.box.y0 - band_y0), min(crop.shape[0], row.box.y1 - band_y0)
