@@ -30,3 +30,20 @@ def test_is_a_metric(a: str, b: str) -> None:
 @given(CJK, CJK, CJK)
 def test_triangle_inequality(a: str, b: str, c: str) -> None:
     assert edit_distance(a, c) <= edit_distance(a, b) + edit_distance(b, c)
+
+
+def _table(a: str, b: str) -> int:
+    """The whole Levenshtein table, nothing skipped: what edit_distance must equal."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+@given(CJK, CJK, CJK, CJK)
+def test_a_shared_start_and_end_change_nothing(start: str, a: str, b: str, end: str) -> None:
+    assert edit_distance(start + a + end, start + b + end) == _table(start + a + end, start + b + end)
+    assert edit_distance(a, b) == _table(a, b)
+    assert edit_distance(list(start + a), list(start + b)) == _table(start + a, start + b)

@@ -106,6 +106,19 @@ def test_line_proposals_find_text_lines_in_a_whole_frame() -> None:
     assert abs(centres[1][0] - 640) < 30 and 600 < centres[1][1] < 640
 
 
+@pytest.mark.parametrize("x", [598, 599])  # the edge at an even and at an odd column
+@pytest.mark.parametrize("top", [0, 1])  # ... and starting on an even and an odd row
+def test_a_tall_edge_through_a_line_is_taken_out_first(x: int, top: int) -> None:
+    """A bright pole in the picture (a light edge with a dark side, as text strokes have) crossing
+    a line would join it into one blob too tall for text: the line is still proposed."""
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    frame[560:680, 400:880] = _frame("JOIN THE ARMY", seed=3)
+    frame[top:, x - 3:x + 5] = 0
+    frame[top:, x:x + 2] = 255
+    boxes = propose_lines(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    assert any(b.height < 100 and b.x0 < 500 and b.x1 > 780 and 560 <= b.cy <= 680 for b in boxes), boxes
+
+
 def test_component_boxes_match_connected_components():
     """The contour-based boxes are the 8-connected components' boxes, border-touching and nested
     (a blob inside another's hole) ones included."""

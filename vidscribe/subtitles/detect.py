@@ -399,8 +399,12 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
     # Long vertical edges (colour bars, door frames) would join every line they pass into one blob
     # too tall to be text: taken out first. No character stroke is this tall (captions are at most
     # 9% of the height).
+    # Looked for on every other row (a quarter of the work: the opening's cost grows with the
+    # kernel's height too); an edge's runs keep their length to a row.
     tall = max(8, int(TALL_EDGE * h))
-    mask = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((tall, 1), np.uint8)))
+    half = np.ascontiguousarray(mask[::2])
+    edges = cv2.morphologyEx(half, cv2.MORPH_OPEN, np.ones((max(4, tall // 2), 1), np.uint8))
+    mask = cv2.subtract(mask, np.repeat(edges, 2, axis=0)[:h])
     joined = cv2.dilate(mask, np.ones((3, 15), np.uint8))  # characters of a line into one blob
     boxes: list[tuple[int, Box]] = []  # (mask pixels, box)
     for x, y, bw, bh in sorted(component_boxes(joined), key=lambda b: (b[1], b[0])):  # top to bottom
