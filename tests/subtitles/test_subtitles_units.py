@@ -11,7 +11,7 @@ import pytest
 from vidscribe.geometry import Box
 from vidscribe.subtitles.assemble import GAP_SHARE, keep_row, merge_stacked, owns, without_moving
 from vidscribe.subtitles.band import MARGIN_LINES, Band, band_around
-from vidscribe.subtitles.bandread import BandReader, ink_span, may_lack_marks, surest_cyrillic, with_marks, within
+from vidscribe.subtitles.bandread import BandReader, ink_span, may_lack_marks, with_marks, within
 from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.detect import ChangeTracker, same_place, stays_put, swallowed, text_mask, text_masks
 from vidscribe.subtitles.engines import TextLine
@@ -26,6 +26,7 @@ from vidscribe.subtitles.scripts import (
     choose,
     needs_second_reading,
     script_of,
+    surest_cyrillic,
 )
 from vidscribe.subtitles.text import Row, bare, is_centred, join_rows
 from vidscribe.subtitles.tracking import Interval
@@ -60,12 +61,26 @@ def test_choose_takes_a_sure_cyrillic_reading_and_keeps_latin_lines() -> None:
 
 
 def test_the_surest_cyrillic_reading_of_several_frames_counts() -> None:
-    middle = ScriptReading("Зарплата бт двухсот", 0.62, CYRILLIC)
-    start = ScriptReading("Зарплата от двухсот", 0.81, CYRILLIC)
-    blurred = ScriptReading("3apnaTa", 0.9, LATIN)  # surer, but not Cyrillic
-    assert surest_cyrillic([middle, start, blurred]) is start
-    assert surest_cyrillic([blurred]) is blurred  # no Cyrillic reading: the first stands
-    assert surest_cyrillic([]) is None
+    middle, start = ("Зарплата бт двухсот", 0.62), ("Зарплата от двухсот", 0.81)
+    blurred = ("3apnaTa", 0.9)  # surer, but not Cyrillic
+    latin = ("Telegram", 0.85)  # no Cyrillic text: the English model need not even read it
+    asked: list[int] = []
+
+    def english(confidences: list[float]):
+        def ask(i: int) -> float:
+            asked.append(i)
+            return confidences[i]
+        return ask
+
+    assert surest_cyrillic([middle, start, blurred], english([0.3, 0.4, 0.9])) == ScriptReading(*start, CYRILLIC)
+    assert asked == [1]  # the English model read the surest Cyrillic frame only
+    asked.clear()
+    # The surest Russian reading is English-looking there (a Latin line, say): the next one counts.
+    assert surest_cyrillic([middle, start], english([0.3, 0.9])) == ScriptReading(*middle, CYRILLIC)
+    assert asked == [1, 0]
+    assert surest_cyrillic([latin], english([0.95])) == ScriptReading(*latin, LATIN) and asked == [1, 0]
+    assert surest_cyrillic([blurred, latin], english([0.1, 0.1])) == ScriptReading(*blurred, LATIN)  # the first
+    assert surest_cyrillic([], english([])) is None
 
 
 def test_symbols_after_a_caption_are_not_text() -> None:
@@ -486,7 +501,7 @@ class _ScriptedEngine:
 class _Cyrillic:
     model = "scripted"
 
-    def read(self, image: np.ndarray, polarity: str = "light") -> ScriptReading:
+    def surest(self, images: list[np.ndarray], polarity: str = "light") -> ScriptReading:
         return ScriptReading("Пункт отбора работает", 0.9, CYRILLIC)
 
 
