@@ -26,11 +26,11 @@ OCR calls between versions, and wall time over repeated runs.
 
 `--plain-check` (issue 12, item 8: the stage must never read worse than plain OCR of the frame):
 every true line as the stage read it against PP-OCR on the whole frame in the middle of the cue,
-per class; a missed cue counts as read worse. 2026-12-04: current group 0 worse, 2 better of 73
-lines; realistic group, per class (a line in two classes counts in each): bilingual 4 worse, 40
-better; caption 2, 8; compressed 5, 13; every other class 0 worse. Every worse case but one is a
-missed cue's line; the one misreading is `俄军招募` read `俄军招募！` (an emoji after a big caption,
-read at half size: tracking.HALF_SIZE_LINE). (2026-12-03: realistic 31 worse, 71 better.)
+per class; a missed cue counts as read worse. 2026-12-04 (1d66444): current group 0 worse, 4
+better of 73 lines; realistic group, per class (a line in two classes counts in each): bilingual 4
+worse, 40 better; caption 1, 8; compressed 5, 13; every other class 0 worse. Every worse case is a
+missed cue's line. (Before 0269928 one more: `俄军招募` read `俄军招募！`, an emoji after a big
+caption taken for a mark by the whole-line reading; 2026-12-03: realistic 31 worse, 71 better.)
 """
 
 from __future__ import annotations
