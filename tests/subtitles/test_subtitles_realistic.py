@@ -109,6 +109,9 @@ def test_two_ocr_workers_read_what_one_does(sub_clips: dict[str, Path], monkeypa
     for run in (alone, both):
         tm = run.timings
         assert tm.cpu_decode > 0 and tm.cpu_track > 0 and tm.cpu_ocr > 0
+    # The workers' counts (each kept its own) reach the pass's figures: the same reads either way.
+    counts = [(r.timings.ocr_calls, r.timings.script_calls, r.timings.verify_calls) for r in (alone, both)]
+    assert counts[0] == counts[1] and min(counts[0]) > 0, counts
     cpu = time.process_time()
     again = extract(sub_clips["realistic"], engine, threaded=False).timings
     # Parts are thread CPU times of disjoint work: together never more than the process used.

@@ -49,6 +49,24 @@ class _Timings(Protocol):
 
 
 @dataclass
+class ReadCounts:
+    """One reader's share of the pass's OCR figures (`Timings`' fields of the same names), kept
+    apart: each OCR worker counts in its own, and the pass adds them up when the workers are done
+    (two threads adding to one attribute may lose a count)."""
+
+    ocr: float = 0.0
+    ocr_calls: int = 0
+    script_calls: int = 0
+    verify_calls: int = 0
+
+    def add_to(self, timings: _Timings) -> None:
+        timings.ocr += self.ocr
+        timings.ocr_calls += self.ocr_calls
+        timings.script_calls += self.script_calls
+        timings.verify_calls += self.verify_calls
+
+
+@dataclass
 class Read:
     """An interval's reading: its rows, and when it held texts one character apart, the segments."""
 

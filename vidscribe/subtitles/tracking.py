@@ -23,7 +23,7 @@ import numpy as np
 
 from vidscribe.media.frames import Picture
 from vidscribe.subtitles.band import Band
-from vidscribe.subtitles.bandread import BandReader, Read, Submit
+from vidscribe.subtitles.bandread import BandReader, Read, ReadCounts, Submit
 from vidscribe.subtitles.detect import (
     CLUTTER_LINES,
     LOOSE_BRIGHT,
@@ -366,8 +366,9 @@ class _TrackPass:
         engines = [engine] + ([engine.twin()] if threaded and hasattr(engine, "twin")
                               and (os.cpu_count() or 1) >= OCR_WORKERS else [])
         self.readers: queue.SimpleQueue[BandReader] = queue.SimpleQueue()
-        for e in engines:
-            self.readers.put(BandReader(e, timings, cyrillic, info.height))
+        self.counts = [ReadCounts() for _ in engines]  # each reader's, added to timings at the end
+        for e, counts in zip(engines, self.counts, strict=True):
+            self.readers.put(BandReader(e, counts, cyrillic, info.height))
         self.executor = ThreadPoolExecutor(max_workers=len(engines), thread_name_prefix="ocr") if threaded else None
         self.cpu_lock = threading.Lock()
         self.blank = [w.box for w in watches if w.blank]
@@ -451,6 +452,8 @@ class _TrackPass:
                 bt.close(len(times))
         if self.executor:
             self.executor.shutdown(wait=True)
+        for counts in self.counts:
+            counts.add_to(timings)
         _interval_times(self.tracks, times, self.fps)
         step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else 1 / self.fps
         self.screens.finish(step)
