@@ -144,10 +144,10 @@ def _coverage(part: np.ndarray, other_dilated: np.ndarray, shifts: list[tuple[in
         return [0.0] * len(shifts)
     points = points.reshape(-1, 2)[::max(1, -(-len(points) // COVERAGE_POINTS))]
     xs, ys = points[:, 0].astype(np.intp), points[:, 1].astype(np.intp)
-    pad = max(max(abs(dx), abs(dy)) for dx, dy in shifts)
+    d = np.asarray(shifts, np.intp).reshape(-1, 2)
+    pad = int(np.abs(d).max()) if len(d) else 0
     padded = cv2.copyMakeBorder(other_dilated, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     width = padded.shape[1]
-    d = np.asarray(shifts, np.intp)
     at = (ys + pad) * width + xs + pad  # flat indices of the pixels, unshifted
     hits = padded.ravel().take(at[None, :] - (d[:, 1:2] * width + d[:, 0:1]))
     return list(np.count_nonzero(hits, axis=1) / len(xs))
