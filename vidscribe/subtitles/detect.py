@@ -398,9 +398,8 @@ def propose_lines(gray: np.ndarray, *, max_boxes: int = 8) -> list[Box]:
     h, w = mask.shape
     # Long vertical edges (colour bars, door frames) would join every line they pass into one blob
     # too tall to be text: taken out first. No character stroke is this tall (captions are at most
-    # 9% of the height).
-    # Looked for on every other row (a quarter of the work: the opening's cost grows with the
-    # kernel's height too); an edge's runs keep their length to a row.
+    # 9% of the height). Looked for on every other row, a quarter of the work (the opening's cost
+    # grows with the kernel's height too): an edge's runs keep their length to a row.
     tall = max(8, int(TALL_EDGE * h))
     half = np.ascontiguousarray(mask[::2])
     edges = cv2.morphologyEx(half, cv2.MORPH_OPEN, np.ones((max(4, tall // 2), 1), np.uint8))

@@ -155,11 +155,6 @@ class CyrillicReader:
         text = " ".join(unicodedata.normalize("NFC", api.GetUTF8Text()).split())
         return text, max(0, api.MeanTextConf()) / 100
 
-    def read(self, image: np.ndarray, polarity: str = "light") -> ScriptReading:
-        reading = self.surest([image], polarity)
-        assert reading is not None
-        return reading
-
     def surest(self, images: Sequence[np.ndarray], polarity: str = "light") -> ScriptReading | None:
         """One line's surest Cyrillic reading on several frames (`surest_cyrillic`): the Russian
         model reads each, the English one only as many as it takes."""
