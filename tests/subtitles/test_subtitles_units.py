@@ -540,6 +540,17 @@ def test_a_line_at_the_text_boxs_side_is_read_again_on_the_whole_band_unless_it_
     assert engine.calls == reads
 
 
+@pytest.mark.parametrize("text_box, reads", [(Box(200, 0, 720, 200), 1), (Box(200, 0, 700, 200), 2)])
+def test_a_line_at_the_bands_own_edge_is_not_read_again(text_box: Box, reads: int) -> None:
+    """A line touching the side of its text box that is the band's edge (a sign at the frame's
+    edge) has nothing past it to read: the band is not read again for it."""
+    crop = np.zeros((200, 720, 3), np.uint8)
+    crop[50:80, 640:650] = 255
+    engine = _ScriptedEngine([TextLine("超市营业中", 0.99, Box(text_box.width - 100, 45, text_box.width, 85))])
+    BandReader(engine, _Counts(), None, frame_height=1280)(crop, text_box, crop.copy(), "light", 900)
+    assert engine.calls == reads
+
+
 def test_a_piece_moving_through_the_band_is_not_recognised() -> None:
     """A box whose ink is elsewhere in the interval's other copy (a sign passing) is dropped before
     the recogniser reads it: on long-mixed such pieces made a fifth of its work."""
