@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vidscribe.subtitles.text import similar, similarity
 from vidscribe.textdistance import edit_distance
 
 CJK = st.text(alphabet="加入俄罗斯军队签约奖金两百万卢布月薪 ，1234", max_size=12)
@@ -47,3 +48,13 @@ def test_a_shared_start_and_end_change_nothing(start: str, a: str, b: str, end: 
     assert edit_distance(start + a + end, start + b + end) == _table(start + a + end, start + b + end)
     assert edit_distance(a, b) == _table(a, b)
     assert edit_distance(list(start + a), list(start + b)) == _table(start + a, start + b)
+
+
+@given(CJK, CJK, st.integers(0, 6))
+def test_a_bounded_distance_is_the_distance_up_to_its_bound(a: str, b: str, bound: int) -> None:
+    assert edit_distance(a, b, max_distance=bound) == min(_table(a, b), bound + 1)
+
+
+@given(CJK, CJK, st.sampled_from([0.0, 0.5, 0.6, 0.8, 0.85, 0.9, 1.0]))
+def test_similar_is_similarity_at_least(a: str, b: str, at_least: float) -> None:
+    assert similar(a, b, at_least) == (similarity(a, b) >= at_least)

@@ -17,7 +17,7 @@ from vidscribe.subtitles.cues import CueDraft, Reading, build_cues
 from vidscribe.subtitles.engines import Box
 from vidscribe.subtitles.overlays import OverlayDraft
 from vidscribe.subtitles.screen import ScreenDraft
-from vidscribe.subtitles.text import Row, is_centred, join_rows, similarity
+from vidscribe.subtitles.text import Row, is_centred, join_rows, similar
 from vidscribe.subtitles.tracking import BandTrack, Interval
 
 REF_STRIDE = 1_000_000  # CueDraft.ref = band number * REF_STRIDE + interval number
@@ -177,7 +177,7 @@ def _blank(bt: BandTrack, i: int) -> bool:
 
 
 def same_line(a: Row, b: Row, line_height: float) -> bool:
-    return abs(a.cy - b.cy) <= SAME_LINE_SHIFT * line_height and similarity(a.text, b.text) >= SAME_LINE_SIMILARITY
+    return abs(a.cy - b.cy) <= SAME_LINE_SHIFT * line_height and similar(a.text, b.text, SAME_LINE_SIMILARITY)
 
 
 def fixed_rows(intervals: Sequence[Interval], per_interval: Sequence[list[Row] | None],

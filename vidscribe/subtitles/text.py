@@ -35,6 +35,18 @@ def similarity(a: str, b: str) -> float:
     return 1.0 - edit_distance(a, b) / max(len(a), len(b))
 
 
+def similar(a: str, b: str, at_least: float) -> bool:
+    """`similarity(a, b) >= at_least`, the edit distance computed only as far as that needs (the
+    assembly asks it of every pair of a band's readings)."""
+    a, b = squash(a), squash(b)
+    if not a and not b:
+        return at_least <= 1.0
+    longest = max(len(a), len(b))
+    cap = int((1.0 - at_least) * longest) + 1  # at least the largest distance that can pass
+    distance = edit_distance(a, b, max_distance=cap)
+    return distance <= cap and 1.0 - distance / longest >= at_least
+
+
 def cer(hypothesis: str, reference: str) -> float:
     """Character error rate of `hypothesis` against `reference` (squashed forms)."""
     h, r = squash(hypothesis), squash(reference)
