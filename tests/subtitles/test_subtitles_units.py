@@ -565,6 +565,20 @@ def test_a_piece_moving_through_the_band_is_not_recognised() -> None:
     assert [r.text for r in read.rows] == ["加入俄罗斯军队"]
 
 
+@pytest.mark.parametrize("loose, bright", [(110, 170), (0, 170), (1, 255), (0, 0), (200, 200)])
+def test_text_masks_are_the_text_mask_at_each_level(loose: int, bright: int) -> None:
+    """Both masks of one pass are `text_mask` at their own brightness: the shared edge test done
+    first changes no pixel, a level of 0 (every pixel bright enough) included."""
+    rng = np.random.default_rng(loose + bright)
+    gray = cv2.GaussianBlur((rng.random((90, 160)) * 255).astype(np.uint8), (3, 3), 0)
+    gray[20:40, 30:130] = 0
+    gray[25:35, 40:120:6] = 255  # strokes with a dark edge
+    strict, lo = text_masks(gray, loose, bright=bright)
+    assert np.array_equal(strict, text_mask(gray, bright=bright))
+    assert np.array_equal(lo, text_mask(gray, bright=loose))
+    assert strict.any() and lo.any()
+
+
 @pytest.mark.parametrize("pixel_format", ["yuv420p", "yuvj420p"])
 def test_text_masks_on_luma_are_the_grey_ones(pixel_format: str) -> None:
     """The track pass's masks come from the luma plane without the grey table: brightness levels

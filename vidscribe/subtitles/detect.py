@@ -41,12 +41,20 @@ def text_mask(gray: np.ndarray, *, bright: int = TEXT_BRIGHT, contrast: int = TE
 
 def text_masks(gray: np.ndarray, loose_bright: int, *, bright: int = TEXT_BRIGHT,
                contrast: int = TEXT_CONTRAST) -> tuple[np.ndarray, np.ndarray]:
-    """`text_mask` at `bright` and at `loose_bright` (lower) in one pass: the edge test is shared."""
+    """`text_mask` at `bright` and at `loose_bright` (lower) in one pass: the edge test is shared,
+    and done first (the grey levels kept where it passes, 0 elsewhere: one pass fewer per band
+    and frame than two masks ANDed with it, the same pixels for levels of 1 or more)."""
     local = cv2.subtract(gray, cv2.erode(gray, _K5))
-    _, edge = cv2.threshold(local, contrast - 1, 1, cv2.THRESH_BINARY)
-    _, hi = cv2.threshold(gray, bright - 1, 1, cv2.THRESH_BINARY)
-    _, lo = cv2.threshold(gray, loose_bright - 1, 1, cv2.THRESH_BINARY)
-    return cv2.bitwise_and(hi, edge), cv2.bitwise_and(lo, edge)
+    if min(bright, loose_bright) < 1:  # a level of 0 passes every pixel, edge or not
+        _, edge = cv2.threshold(local, contrast - 1, 1, cv2.THRESH_BINARY)
+        _, hi = cv2.threshold(gray, bright - 1, 1, cv2.THRESH_BINARY)
+        _, lo = cv2.threshold(gray, loose_bright - 1, 1, cv2.THRESH_BINARY)
+        return cv2.bitwise_and(hi, edge), cv2.bitwise_and(lo, edge)
+    _, edge = cv2.threshold(local, contrast - 1, 255, cv2.THRESH_BINARY)
+    edged = cv2.bitwise_and(gray, edge)
+    _, hi = cv2.threshold(edged, bright - 1, 1, cv2.THRESH_BINARY)
+    _, lo = cv2.threshold(edged, loose_bright - 1, 1, cv2.THRESH_BINARY)
+    return hi, lo
 
 
 @functools.lru_cache(maxsize=8)
