@@ -138,8 +138,10 @@ class _Recogniser:
 
     name, models = "scripted", ("det", "rec")
 
-    def __init__(self, lines: list[TextLine], later: dict[int, str], latest: np.ndarray):
+    def __init__(self, lines: list[TextLine], later: dict[int, str], latest: np.ndarray,
+                 earlier: dict[int, str] | None = None, first: np.ndarray | None = None):
         self.lines, self.later, self.latest, self.crops = lines, later, latest, 0
+        self.earlier, self.first = earlier or {}, first
 
     def read(self, image: np.ndarray, keep=None) -> list[TextLine]:
         return list(self.lines)
@@ -151,8 +153,12 @@ class _Recogniser:
             # The reader's crop of a line holds half a line of room at each side.
             boxes = [ln.box for ln in self.lines]
             k = min(range(len(boxes)), key=lambda i: abs(boxes[i].width + boxes[i].height - im.shape[1]))
-            late = np.shares_memory(im, self.latest)
-            out.append((self.later.get(k, self.lines[k].text) if late else self.lines[k].text, 0.99))
+            if np.shares_memory(im, self.latest):
+                out.append((self.later.get(k, self.lines[k].text), 0.99))
+            elif self.first is not None and np.shares_memory(im, self.first):
+                out.append((self.earlier.get(k, self.lines[k].text), 0.99))
+            else:
+                out.append((self.lines[k].text, 0.99))
         return out
 
 
@@ -162,9 +168,10 @@ def _ink_box(mask: np.ndarray, y0: int, y1: int) -> Box:
 
 
 def test_only_the_lines_that_differ_are_read_near_the_start_and_end() -> None:
-    """A two-line cue whose first line turns one digit apart: the copies near the interval's start
-    and end are read on that line alone (the second shows the middle's characters there, and its
-    middle reading stands for theirs), and the interval is still split on the first line."""
+    """A two-line cue whose first line turns one digit apart late in the interval: only the copy
+    near its end is read, on that line alone (the second line shows the middle's characters there,
+    and so does the copy near the start: the middle reading stands for theirs), and the interval is
+    still split on the first line."""
     def two(first: str) -> np.ndarray:
         return render(((first, 160, -4), ("欢迎中国朋友加入", 120, 56)), width=W, height=H, size=LINE)
 
@@ -178,7 +185,7 @@ def test_only_the_lines_that_differ_are_read_near_the_start_and_end() -> None:
     read = BandReader(engine, _Counts(), None, frame_height=1280)(
         np.zeros((H, W, 3), np.uint8), REGION, None, "light", BAND_Y0, middle_at=4, start=0, end=9,
         verify=verify, line_height=LINE)
-    assert engine.crops == 2 + 1 + 1  # both lines on the middle copy, the first alone on the other two
+    assert engine.crops == 2 + 1  # both lines on the middle copy, the first alone on the copy near the end
     assert [[r.text for r in s.rows] for s in read.segments] == [["奖金100万卢布", "欢迎中国朋友加入"],
                                                                  ["奖金200万卢布", "欢迎中国朋友加入"]]
     assert 3 <= read.segments[1].start <= 6
@@ -218,3 +225,21 @@ def test_a_long_interval_of_one_text_reads_a_line_whole_only_where_a_mark_may_be
         crop, REGION, None, "light", BAND_Y0, middle_at=4, start=0, end=9, verify=verify, line_height=LINE)
     assert engine.crops == crops
     assert [r.text for r in read.rows] == [text]
+
+
+def test_a_line_that_differs_near_both_ends_is_read_on_both_copies() -> None:
+    """`还剩3个名额`, `还剩2个名额`, `还剩1个名额` in one interval: the line differs from the middle's
+    on the copies near both ends, each is read, and the interval is split in three."""
+    def one(text: str) -> np.ndarray:
+        return render(((text, 160, 30),), width=W, height=H, size=LINE)
+
+    a, b, c = one("还剩3个名额"), one("还剩2个名额"), one("还剩1个名额")
+    first, latest = np.zeros((H, W, 3), np.uint8), np.zeros((H, W, 3), np.uint8)
+    verify = Verify((1, first), (7, latest), _packed(a, b, c), 0, (H, W), looks=True)
+    lines = [TextLine("还剩2个名额", 0.99, _ink_box(b, 0, H))]
+    engine = _Recogniser(lines, {0: "还剩1个名额"}, latest, earlier={0: "还剩3个名额"}, first=first)
+    read = BandReader(engine, _Counts(), None, frame_height=1280)(
+        np.zeros((H, W, 3), np.uint8), REGION, None, "light", BAND_Y0, middle_at=4, start=0, end=9,
+        verify=verify, line_height=LINE)
+    assert engine.crops == 1 + 1 + 1
+    assert [[r.text for r in s.rows] for s in read.segments] == [["还剩3个名额"], ["还剩2个名额"], ["还剩1个名额"]]

@@ -111,10 +111,11 @@ def lines_look_alike(verify: Verify, rows: Sequence[Row], band_y0: int, middle_a
     return all(line_looks_alike(verify, r, band_y0, middle_at) for r in rows)
 
 
-def line_looks_alike(verify: Verify, row: Row, band_y0: int, middle_at: int) -> bool:
+def line_looks_alike(verify: Verify, row: Row, band_y0: int, middle_at: int, copy: int | None = None) -> bool:
     """`lines_look_alike` for one line: its copies near the start and end need no reading when it
-    does (the reader takes the middle's reading of it for theirs)."""
-    frames = [verify.first[0], middle_at, verify.latest[0]]
+    does (the reader takes the middle's reading of it for theirs). `copy`: only that copy's frame
+    against the middle's."""
+    frames = [verify.first[0], middle_at, verify.latest[0]] if copy is None else [copy, middle_at]
     lh = row.height
     local = Box(row.box.x0, row.box.y0 - band_y0, row.box.x1, row.box.y1 - band_y0)
     region = local.grown(lh, int(LINE_ROOM * lh), verify.shape[1], verify.shape[0])
