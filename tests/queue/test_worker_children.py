@@ -3,7 +3,10 @@ themselves by expiring, within a bounded time."""
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
+import time
 
 from queue_helpers import process_gone, start_worker, wait_until
 from redis import Redis
@@ -11,6 +14,7 @@ from redis import Redis
 from vidscribe.queue.connection import QUEUE_NAMES
 from vidscribe.worker.scheduler import SCHEDULER_LOCK_TTL
 from vidscribe.worker.sweep import MAINTENANCE_LOCK_TTL, maintenance_lock
+from vidscribe.worker.worker import PUBSUB_POLL, make_worker
 
 LOCKS = [f"rq:scheduler-lock:{name}" for name in QUEUE_NAMES]
 
@@ -51,3 +55,20 @@ def test_maintenance_lock_of_a_dead_worker_expires(redis_url):
         with maintenance_lock(conn, key) as again:
             assert not again  # one cleaner at a time
     assert not conn.exists(key)
+
+
+def test_a_stopping_worker_does_not_wait_on_its_command_listener(redis_url: str) -> None:
+    """The listener for RQ's worker commands, once its channel is not subscribed (after a Redis
+    outage; here, unsubscribed by hand), sleeps PUBSUB_POLL at a time before it looks again: a stop
+    waits that long, not the minute RQ's listener slept (redis-py 8's stop() joins the thread; the
+    Redis-outage test saw a worker outlive SIGTERM by a minute)."""
+    worker = make_worker(Redis.from_url(redis_url), name=f"listener-{os.getpid()}")
+    worker.subscribe()
+    worker.pubsub.unsubscribe()
+    wait_until(lambda: not worker.pubsub.subscribed, timeout=10, what="the listener to see its channel go")
+    time.sleep(2 * PUBSUB_POLL)  # ... and go back to waiting for a subscription
+    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+    stopping.start()
+    stopping.join(timeout=30)
+    assert not stopping.is_alive(), "the stop waited on the listener's sleep"
+    assert not worker.pubsub_thread.is_alive()

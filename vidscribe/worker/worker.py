@@ -25,6 +25,7 @@ What else RQ leaves to chance, and this worker does not:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import signal
@@ -69,6 +70,11 @@ __all__ = ["ALLOWED_JOBS", "VidscribeWorker", "make_worker", "run_worker"]
 SWEEPS_PER_HEARTBEAT = 4
 BEATS_PER_HEARTBEAT = 5  # a running job's heartbeat is renewed this often per TTL: four can be missed
 # Seconds a stopping worker gives its scheduler to release its locks and end (it checks each second).
+PUBSUB_POLL = 1.0  # s: how often the listener for RQ's worker commands looks up from its wait. RQ's 60 s
+# made a stopping worker wait up to a minute: redis-py 8's PubSubWorkerThread.stop() joins the
+# thread, which after a Redis outage (its channel's connection gone) sleeps that long at a time
+# (the Redis-outage test saw a worker outlive SIGTERM by over 60 s, about 1 run in 3)
+UNSUBSCRIBE_WAIT = 5.0  # s: the most a stopping worker waits for that listener thread to end
 SCHEDULER_STOP_WAIT = 10
 
 
@@ -344,6 +350,29 @@ class VidscribeWorker(SimpleWorker):
                                 one_line(str(e)))
                     log.debug("clean-up failure", exc_info=True)
         self.last_cleaned_at = now()
+
+    def subscribe(self) -> None:
+        """RQ's, with a command listener that looks up every PUBSUB_POLL s, not every 60."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=PUBSUB_POLL, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
+
+    def unsubscribe(self) -> None:
+        """RQ's, waiting at most UNSUBSCRIBE_WAIT for the listener thread (a daemon: it may be left
+        behind, in a wait for Redis, say)."""
+        thread = self.pubsub_thread
+        if not thread:
+            return
+        with contextlib.suppress(*REDIS_DOWN):
+            self.pubsub.unsubscribe()
+        if "timeout" in inspect.signature(thread.stop).parameters:  # redis-py 8: stop() joins the thread
+            thread.stop(timeout=UNSUBSCRIBE_WAIT)
+        else:
+            thread.stop()
+            thread.join(timeout=UNSUBSCRIBE_WAIT)
+        with contextlib.suppress(*REDIS_DOWN):
+            self.pubsub.close()
 
     def _pubsub_exception_handler(self, exc: Exception, pubsub: Any, pubsub_thread: Any) -> None:
         if isinstance(exc, REDIS_DOWN):  # RQ logs an ERROR every 2 s; this waits, said once for the worker
