@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from vidscribe.errors import ConfigError
 from vidscribe.subtitles.engines import Box
-from vidscribe.subtitles.text import Row, is_centred, similarity
+from vidscribe.subtitles.text import Row, is_centred, similar
 
 SAME_TEXT = 0.8  # similarity above which two readings are the same line
 
@@ -51,7 +51,7 @@ class _Cluster:
     def distinct_texts(self) -> int:
         texts: list[str] = []
         for _, row in self.rows:
-            if all(similarity(row.text, t) < SAME_TEXT for t in texts):
+            if not any(similar(row.text, t, SAME_TEXT) for t in texts):
                 texts.append(row.text)
         return len(texts)
 
@@ -146,7 +146,7 @@ def static_texts(samples: Sequence[Sample], width: int, *, min_samples: int = 2)
         for row in sample.rows:
             for g in groups:
                 ref = g[0][1]
-                if g[-1][0] != i and row.box.iou(ref.box) >= 0.7 and similarity(row.text, ref.text) >= 0.6:
+                if g[-1][0] != i and row.box.iou(ref.box) >= 0.7 and similar(row.text, ref.text, 0.6):
                     g.append((i, row))
                     break
             else:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vidscribe.subtitles.engines import Box
-from vidscribe.subtitles.text import Row, bare, similarity
+from vidscribe.subtitles.text import Row, bare, similar, similarity
 
 
 @dataclass
@@ -108,7 +108,7 @@ def build_cues(readings: Sequence[Reading], *, merge_similarity: float = 0.9, ma
     for group in groups:
         best = _best_text(group)
         # The cue's confidence: duration-weighted over the readings that agree with its text.
-        agree = [r for r in group if similarity(r.text, best.text) >= merge_similarity]
+        agree = [r for r in group if similar(r.text, best.text, merge_similarity)]
         weight = sum(max(r.end - r.start, 1e-3) for r in agree)
         score = sum(max(r.end - r.start, 1e-3) * r.score for r in agree) / weight
         start, end = group[0].start, group[-1].end

@@ -16,7 +16,7 @@ from vidscribe.subtitles.band import Band, Sample, StaticText
 from vidscribe.subtitles.detect import dilate, overlap, propose_lines, stays_put_in, text_mask
 from vidscribe.subtitles.engines import Box, OcrEngine
 from vidscribe.subtitles.reading import TrackFrame, read_small
-from vidscribe.subtitles.text import Row, group_rows, is_centred, similarity, squash
+from vidscribe.subtitles.text import Row, group_rows, is_centred, similar, squash
 
 
 @dataclass
@@ -197,7 +197,7 @@ def merge_overlays(overlays: list[OverlayDraft]) -> list[OverlayDraft]:
     for ov in sorted(overlays, key=lambda o: (o.start, -o.score)):
         for i, o in enumerate(out):
             same_place = ov.box.iou(o.box) >= 0.4
-            if same_place and similarity(ov.text, o.text) >= 0.6 and ov.start <= o.end + 1.0:
+            if same_place and similar(ov.text, o.text, 0.6) and ov.start <= o.end + 1.0:
                 best = o if o.score >= ov.score and len(o.text) >= len(ov.text) else ov
                 out[i] = OverlayDraft(o.start, max(o.end, ov.end), best.text, max(o.score, ov.score), best.box,
                                       o.centred)

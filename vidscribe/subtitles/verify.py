@@ -51,7 +51,7 @@ class Verify:
     shape: tuple[int, int]
     looks: bool = True  # the copies near the start and end may be worth reading: their text masks
     # differ somewhere in the text box from the middle's (same_looks); else only the Cyrillic reader
-    # uses them. The reader reads them when they differ on the Chinese lines (lines_look_alike)
+    # uses them. The reader reads them where they differ on a Chinese line (line_looks_alike)
 
 
 def unpacked(masks: Sequence[np.ndarray], shape: tuple[int, int], mask_start: int, frame: int) -> np.ndarray:
@@ -101,20 +101,15 @@ LINE_CELL = 0.5  # line heights: the cell of a line's own looks test. A half-wid
 # 6.2 s) changed 8.8% of such a cell, under ALIKE_CHANGE, and 18% of a half-height one
 
 
-def lines_look_alike(verify: Verify, rows: Sequence[Row], band_y0: int, middle_at: int) -> bool:
-    """Whether the copies near the interval's start and end show, on each of `rows` (the middle
-    reading's Chinese lines, frame pixels), the middle's characters (same_looks, a line height of
-    room at each end: a later text may be a character longer). The band-wide test at the
-    interval's close (Verify.looks) also sees what changes around the lines (a sign passing, the
-    Russian line's blur, clutter); on the realistic bench (2026-12-03) 153 of 178 verify batches it
-    let through read nothing new, and what texts one character apart change lies on their lines."""
-    return all(line_looks_alike(verify, r, band_y0, middle_at) for r in rows)
-
-
 def line_looks_alike(verify: Verify, row: Row, band_y0: int, middle_at: int, copy: int | None = None) -> bool:
-    """`lines_look_alike` for one line: its copies near the start and end need no reading when it
-    does (the reader takes the middle's reading of it for theirs). `copy`: only that copy's frame
-    against the middle's."""
+    """Whether the copies near the interval's start and end show, on `row` (a Chinese line of the
+    middle reading, frame pixels), the middle's characters (same_looks, a line height of room at
+    each end: a later text may be a character longer); `copy`: only that copy's frame against the
+    middle's. Then that copy need not be read on it: the reader takes the middle's reading for
+    its. The band-wide test at the interval's close (Verify.looks) also sees what changes around
+    the lines (a sign passing, the Russian line's blur, clutter); on the realistic bench
+    (2026-12-03) 153 of 178 verify batches it let through read nothing new, and what texts one
+    character apart change lies on their lines."""
     frames = [verify.first[0], middle_at, verify.latest[0]] if copy is None else [copy, middle_at]
     lh = row.height
     local = Box(row.box.x0, row.box.y0 - band_y0, row.box.x1, row.box.y1 - band_y0)

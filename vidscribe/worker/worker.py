@@ -69,12 +69,12 @@ __all__ = ["ALLOWED_JOBS", "VidscribeWorker", "make_worker", "run_worker"]
 # heartbeat after its execution expired, by any idle worker. A sweep is a few Redis calls per queue.
 SWEEPS_PER_HEARTBEAT = 4
 BEATS_PER_HEARTBEAT = 5  # a running job's heartbeat is renewed this often per TTL: four can be missed
-# Seconds a stopping worker gives its scheduler to release its locks and end (it checks each second).
 PUBSUB_POLL = 1.0  # s: how often the listener for RQ's worker commands looks up from its wait. RQ's 60 s
 # made a stopping worker wait up to a minute: redis-py 8's PubSubWorkerThread.stop() joins the
 # thread, which after a Redis outage (its channel's connection gone) sleeps that long at a time
 # (the Redis-outage test saw a worker outlive SIGTERM by over 60 s, about 1 run in 3)
 UNSUBSCRIBE_WAIT = 5.0  # s: the most a stopping worker waits for that listener thread to end
+# Seconds a stopping worker gives its scheduler to release its locks and end (it checks each second).
 SCHEDULER_STOP_WAIT = 10
 
 
